@@ -1,0 +1,1 @@
+//! Capture file reading (placeholder, being written).
