@@ -1,0 +1,188 @@
+//! Legacy pcap: a 24-byte file header, then records of a 16-byte header
+//! (24 bytes in the "modified" Kuznetzov variant) and the captured bytes.
+//!
+//! Nothing here allocates per record: pcap-parser's frame parsers borrow.
+
+use pcap_parser::{
+    parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
+};
+
+use super::stream::Stream;
+use super::{
+    io_error, parse_failure, read_u32, CaptureError, CaptureErrorKind, CaptureFormat, LinkType,
+};
+use super::{Record, MAX_CAPLEN};
+
+/// Size of the pcap file header.
+const FILE_HEADER_LEN: usize = 24;
+
+/// The variants of legacy pcap, as told by the magic number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PcapKind {
+    /// Standard records; fractions in micro- or nanoseconds.
+    Standard { nanosecond: bool, big_endian: bool },
+    /// Little-endian "modified" pcap (magic `a1b2cd34`), 24-byte record headers.
+    Modified,
+}
+
+impl PcapKind {
+    /// Recognises the pcap magic numbers as they appear in the file.
+    pub(crate) fn from_magic(magic: [u8; 4]) -> Option<Self> {
+        let standard = |nanosecond, big_endian| {
+            Some(PcapKind::Standard {
+                nanosecond,
+                big_endian,
+            })
+        };
+        match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1] => standard(false, false),
+            [0x4d, 0x3c, 0xb2, 0xa1] => standard(true, false),
+            [0xa1, 0xb2, 0xc3, 0xd4] => standard(false, true),
+            [0xa1, 0xb2, 0x3c, 0x4d] => standard(true, true),
+            [0x34, 0xcd, 0xb2, 0xa1] => Some(PcapKind::Modified),
+            _ => None,
+        }
+    }
+
+    /// The public description of this variant.
+    pub(crate) fn format(self) -> CaptureFormat {
+        match self {
+            PcapKind::Standard {
+                nanosecond,
+                big_endian,
+            } => CaptureFormat::Pcap {
+                nanosecond,
+                big_endian,
+            },
+            PcapKind::Modified => CaptureFormat::Pcap {
+                nanosecond: false,
+                big_endian: false,
+            },
+        }
+    }
+
+    fn big_endian(self) -> bool {
+        matches!(
+            self,
+            PcapKind::Standard {
+                big_endian: true,
+                ..
+            }
+        )
+    }
+
+    fn record_header_len(self) -> usize {
+        match self {
+            PcapKind::Standard { .. } => 16,
+            PcapKind::Modified => 24,
+        }
+    }
+
+    /// Nanoseconds per unit of the record's fractional timestamp.
+    fn ns_per_fraction(self) -> u64 {
+        match self {
+            PcapKind::Standard {
+                nanosecond: true, ..
+            } => 1,
+            _ => 1_000,
+        }
+    }
+}
+
+/// Record reader for one legacy pcap file.
+pub(crate) struct PcapParser {
+    kind: PcapKind,
+    link_type: LinkType,
+    /// Snap length from the file header (0 or absurd values mean [`MAX_CAPLEN`]).
+    snaplen: u32,
+}
+
+impl PcapParser {
+    /// Reads the file header; the stream is at offset 0 with a pcap magic.
+    pub(crate) fn start(stream: &mut Stream, kind: PcapKind) -> Result<Self, CaptureError> {
+        if !stream.fill(FILE_HEADER_LEN).map_err(io_error(0))? {
+            return Err(CaptureError::new(0, CaptureErrorKind::Truncated));
+        }
+        let header = stream.available().get(..FILE_HEADER_LEN).unwrap_or(&[]);
+        let header = match parse_pcap_header(header) {
+            Ok((_, h)) => h,
+            Err(_) => return Err(CaptureError::new(0, CaptureErrorKind::UnknownFormat)),
+        };
+        // As libpcap: the upper bits of the link type field carry FCS
+        // information, not the type.
+        let link_type = LinkType(header.network.0 as u32 & 0x03FF_FFFF);
+        let snaplen = match header.snaplen {
+            0 => MAX_CAPLEN,
+            s => s.min(MAX_CAPLEN),
+        };
+        stream.consume(FILE_HEADER_LEN);
+        Ok(PcapParser {
+            kind,
+            link_type,
+            snaplen,
+        })
+    }
+
+    /// Reads the next record; `Ok(None)` at a clean end of file.
+    ///
+    /// A record whose captured length exceeds the file's snap length is
+    /// delivered cut to the snap length, as libpcap (and so tcpdump) does; only
+    /// a captured length over [`MAX_CAPLEN`] is an error.
+    pub(crate) fn next_record(
+        &mut self,
+        stream: &mut Stream,
+    ) -> Result<Option<Record>, CaptureError> {
+        let start = stream.offset();
+        let header_len = self.kind.record_header_len();
+        if !stream.fill(header_len).map_err(io_error(start))? {
+            return if stream.available().is_empty() {
+                Ok(None)
+            } else {
+                Err(CaptureError::new(start, CaptureErrorKind::Truncated))
+            };
+        }
+        let caplen = read_u32(stream.available(), 8, self.kind.big_endian());
+        if caplen > MAX_CAPLEN {
+            return Err(CaptureError::corrupt(
+                start,
+                format!("record captured length {caplen} exceeds the limit of {MAX_CAPLEN} bytes"),
+            ));
+        }
+        let total = header_len + caplen as usize;
+        if !stream.fill(total).map_err(io_error(start))? {
+            return Err(CaptureError::new(start, CaptureErrorKind::Truncated));
+        }
+        let bytes = stream.available().get(..total).unwrap_or(&[]);
+        let parsed = match self.kind {
+            PcapKind::Standard {
+                big_endian: false, ..
+            } => parse_pcap_frame(bytes),
+            PcapKind::Standard {
+                big_endian: true, ..
+            } => parse_pcap_frame_be(bytes),
+            PcapKind::Modified => parse_pcap_frame_modified(bytes),
+        };
+        let block = match parsed {
+            Ok((_, block)) => block,
+            Err(e) => {
+                return Err(CaptureError::corrupt(
+                    start,
+                    format!("bad pcap record: {}", parse_failure(&e)),
+                ));
+            }
+        };
+        let ts_ns = u64::from(block.ts_sec) * 1_000_000_000
+            + u64::from(block.ts_usec) * self.kind.ns_per_fraction();
+        let kept = block.data.len().min(self.snaplen as usize);
+        let data_start = stream.position() + header_len;
+        let record = Record {
+            data: data_start..data_start + kept,
+            ts_ns,
+            link_type: self.link_type,
+            interface: 0,
+            orig_len: block.origlen,
+        };
+        stream.consume(total);
+        Ok(Some(record))
+    }
+}

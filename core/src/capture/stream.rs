@@ -1,0 +1,182 @@
+//! A growable read window over a byte stream, with absolute offsets.
+//!
+//! The format parsers ask for "the next `n` bytes" ([`Stream::fill`]), look at
+//! them in place ([`Stream::available`]) and then step over them
+//! ([`Stream::consume`]). Consuming never moves bytes, so a record consumed
+//! last stays valid (and can be lent out as a packet) until the next `fill`.
+//!
+//! Buffer policy: the window starts at [`INITIAL_CAPACITY`] bytes and only
+//! grows when a single record or block does not fit, and then only as far as
+//! the bytes that actually arrived need (doubling, capped at the size asked
+//! for). The parsers never ask for more than their own size limit, so the
+//! buffer is bounded by the largest record plus a header. It keeps its
+//! high-water size until the reader is dropped.
+
+use std::io::{self, Read};
+use std::ops::Range;
+
+/// Size of the read window before any record forces it to grow.
+pub(crate) const INITIAL_CAPACITY: usize = 64 * 1024;
+
+/// A read window over `inner`.
+pub(crate) struct Stream {
+    inner: Box<dyn Read + Send>,
+    /// Storage; bytes `start..end` are read but not consumed.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Absolute stream offset of `buf[start]`.
+    offset: u64,
+    /// `inner` returned end of file.
+    eof: bool,
+}
+
+impl Stream {
+    /// Wraps `inner`; nothing is read yet.
+    pub(crate) fn new(inner: Box<dyn Read + Send>) -> Self {
+        Stream {
+            inner,
+            buf: vec![0; INITIAL_CAPACITY],
+            start: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    /// Absolute offset of the first unconsumed byte (= bytes consumed so far).
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The bytes read but not consumed yet.
+    pub(crate) fn available(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// Index in the storage of the first unconsumed byte; with [`Stream::slice`]
+    /// it names bytes that stay put across `consume` (but not across `fill`).
+    pub(crate) fn position(&self) -> usize {
+        self.start
+    }
+
+    /// Storage bytes `range` (indices from [`Stream::position`]); empty if out of range.
+    pub(crate) fn slice(&self, range: Range<usize>) -> &[u8] {
+        self.buf.get(range).unwrap_or(&[])
+    }
+
+    /// Steps over `n` available bytes (fewer if fewer are available).
+    pub(crate) fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    /// Reads until at least `n` bytes are available. Returns `Ok(false)` when
+    /// the stream ended first (what did arrive stays available).
+    pub(crate) fn fill(&mut self, n: usize) -> io::Result<bool> {
+        while self.end - self.start < n {
+            if self.eof {
+                return Ok(false);
+            }
+            if self.end == self.buf.len() || self.buf.len() - self.start < n {
+                self.compact();
+                if self.end == self.buf.len() {
+                    // Full from index 0 and still short, so n > buf.len().
+                    let grown = self.buf.len().saturating_mul(2).min(n);
+                    self.buf.resize(grown.max(self.buf.len() + 1), 0);
+                }
+            }
+            let space = self.buf.get_mut(self.end..).unwrap_or(&mut []);
+            let room = space.len();
+            match self.inner.read(space) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k.min(room),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Moves the unconsumed bytes to the front of the storage.
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out its bytes `chunk` at a time.
+    struct Dribble {
+        data: Vec<u8>,
+        pos: usize,
+        chunk: usize,
+    }
+
+    impl Read for Dribble {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.chunk.min(out.len()).min(self.data.len() - self.pos);
+            out[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    fn stream(len: usize, chunk: usize) -> (Stream, Vec<u8>) {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let inner = Dribble {
+            data: data.clone(),
+            pos: 0,
+            chunk,
+        };
+        (Stream::new(Box::new(inner)), data)
+    }
+
+    #[test]
+    fn reads_in_steps_and_tracks_offsets() {
+        let (mut s, data) = stream(200_000, 7);
+        let mut at = 0usize;
+        for step in [1usize, 16, 1000, 70_000, 3, 100_000] {
+            assert!(s.fill(step).unwrap());
+            assert_eq!(s.offset(), at as u64);
+            assert_eq!(&s.available()[..step], &data[at..at + step]);
+            s.consume(step);
+            at += step;
+        }
+        let left = data.len() - at;
+        assert!(!s.fill(left + 1).unwrap());
+        assert_eq!(s.available(), &data[at..]);
+        s.consume(left);
+        assert!(!s.fill(1).unwrap());
+        assert!(s.fill(0).unwrap());
+    }
+
+    #[test]
+    fn grows_only_as_far_as_needed() {
+        let (mut s, data) = stream(300_000, usize::MAX);
+        assert!(s.fill(200_000).unwrap());
+        assert!(s.buf.len() >= 200_000 && s.buf.len() <= 262_144);
+        assert_eq!(&s.available()[..200_000], &data[..200_000]);
+        // A record that is announced big but never arrives only grows the
+        // window by what arrived.
+        let (mut s, _) = stream(100, usize::MAX);
+        assert!(!s.fill(100_000_000).unwrap());
+        assert_eq!(s.buf.len(), INITIAL_CAPACITY);
+    }
+
+    #[test]
+    fn consumed_bytes_stay_put_until_fill() {
+        let (mut s, data) = stream(1000, 10);
+        assert!(s.fill(100).unwrap());
+        let pos = s.position();
+        s.consume(100);
+        assert_eq!(s.slice(pos..pos + 100), &data[..100]);
+    }
+}
