@@ -110,7 +110,7 @@ impl std::error::Error for FrameError {}
 pub enum Unsupported {
     /// A link type synack does not read.
     LinkType(LinkType),
-    /// A tunnel (GRE, IP-in-IP, MPLS, Geneve, VXLAN): out of scope.
+    /// A tunnel (GRE, IP-in-IP, MPLS, Geneve, VXLAN, GTP-U): out of scope.
     Tunnel,
     /// An ICMP error quoting a TCP header: out of scope.
     IcmpQuotedTcp,
@@ -149,6 +149,8 @@ pub enum Decoded<'a> {
 
 const GENEVE_PORT: u16 = 6081;
 const VXLAN_PORT: u16 = 4789;
+const GTPU_PORT: u16 = 2152;
+const TUNNEL_PORTS: [u16; 3] = [GENEVE_PORT, VXLAN_PORT, GTPU_PORT];
 const TUNNEL_PROTOCOLS: [u8; 5] = [4, 41, 47, 137, 97]; // IPIP, IPv6, GRE, MPLS-in-IP, EtherIP
 
 /// Decodes `frame`, captured on a link of type `link`, down to its TCP header.
@@ -200,7 +202,7 @@ fn classify_udp(udp: &[u8]) -> Decoded<'static> {
     let tunnel = [port(0), port(2)]
         .into_iter()
         .flatten()
-        .any(|p| p == GENEVE_PORT || p == VXLAN_PORT);
+        .any(|p| TUNNEL_PORTS.contains(&p));
     if tunnel {
         Decoded::Unsupported(Unsupported::Tunnel)
     } else {
@@ -228,5 +230,34 @@ fn classify_icmp(protocol: u8, icmp: &[u8]) -> Decoded<'static> {
         Decoded::Unsupported(Unsupported::IcmpQuotedTcp)
     } else {
         Decoded::NotTcp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A raw IPv4 packet (no options) carrying UDP from port 1024 to `dst_port`.
+    fn ipv4_udp(dst_port: u16) -> Vec<u8> {
+        let mut packet = vec![
+            0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, // version/IHL .. protocol UDP, checksum
+            192, 0, 2, 1, 192, 0, 2, 2, // addresses
+            0x04, 0x00, // source port 1024
+        ];
+        packet.extend(dst_port.to_be_bytes());
+        packet.extend([0, 8, 0, 0]); // UDP length, checksum
+        packet
+    }
+
+    #[test]
+    fn udp_to_a_tunnel_port_is_a_tunnel() {
+        for port in [GENEVE_PORT, VXLAN_PORT, GTPU_PORT] {
+            assert_eq!(
+                decode(LinkType(101), &ipv4_udp(port)),
+                Ok(Decoded::Unsupported(Unsupported::Tunnel)),
+                "port {port}"
+            );
+        }
+        assert_eq!(decode(LinkType(101), &ipv4_udp(53)), Ok(Decoded::NotTcp));
     }
 }

@@ -60,7 +60,8 @@ pub struct Packet<'a> {
     pub ts_ns: u64,
     /// Link-layer type of the interface the packet was captured on.
     pub link_type: LinkType,
-    /// pcapng interface id (0 for pcap).
+    /// pcapng interface id (0 for pcap). The id as the packet block gives it,
+    /// so it counts from 0 again in each pcapng section.
     pub interface: u32,
     /// Bytes captured (may be fewer than orig_len: snap length cut).
     pub data: &'a [u8],
@@ -92,6 +93,11 @@ enum Parser {
 }
 
 /// Streaming reader: never loads the whole file.
+///
+/// It holds one read window (64 KiB to start with, grown to fit the largest
+/// record met, at most [`MAX_CAPLEN`] plus a block header and options) and
+/// lends each packet out of it. Errors carry the byte offset of the record
+/// they concern, in the decompressed stream.
 pub struct CaptureReader {
     stream: Stream,
     format: CaptureFormat,
@@ -105,13 +111,13 @@ pub struct CaptureReader {
 impl CaptureReader {
     /// Opens a file ("-" is NOT special here); gzip (magic 1f 8b) is decompressed transparently.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, CaptureError> {
-        let source = source::open(path.as_ref()).map_err(|e| CaptureError::io(0, e))?;
+        let source = source::open(path.as_ref()).map_err(io_error(0))?;
         Self::start(source)
     }
 
     /// Reads from any byte stream (stdin, a socket); also gunzips transparently.
     pub fn from_reader(reader: impl Read + Send + 'static) -> Result<Self, CaptureError> {
-        let source = source::decompressed(Box::new(reader)).map_err(|e| CaptureError::io(0, e))?;
+        let source = source::decompressed(Box::new(reader)).map_err(io_error(0))?;
         Self::start(source)
     }
 
@@ -120,7 +126,7 @@ impl CaptureReader {
     fn start(source: source::Source) -> Result<Self, CaptureError> {
         let mut stream = Stream::new(source);
         let unknown = || CaptureError::new(0, CaptureErrorKind::UnknownFormat);
-        if !stream.fill(4).map_err(|e| CaptureError::io(0, e))? {
+        if !stream.fill(4).map_err(io_error(0))? {
             return Err(unknown());
         }
         let magic: [u8; 4] = match stream.available().get(..4).and_then(|m| m.try_into().ok()) {

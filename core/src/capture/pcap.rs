@@ -2,6 +2,11 @@
 //! (24 bytes in the "modified" Kuznetzov variant) and the captured bytes.
 //!
 //! Nothing here allocates per record: pcap-parser's frame parsers borrow.
+//!
+//! Timestamps: seconds are unsigned (as the format's specification says); a
+//! fractional part of a second or more (seen in fuzzed files) simply carries
+//! into the seconds. The link type field is masked to its low 26 bits, as
+//! libpcap does (the upper bits carry FCS information).
 
 use pcap_parser::{
     parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,

@@ -9,6 +9,10 @@ pub const ETHERTYPE_IPV4: u16 = 0x0800;
 pub const ETHERTYPE_IPV6: u16 = 0x86DD;
 const VLAN_TAGS: [u16; 3] = [0x8100, 0x88A8, 0x9100];
 const MPLS: [u16; 2] = [0x8847, 0x8848];
+/// EtherType of a PPPoE session (RFC 2516).
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+/// Length of the PPPoE header: version and type, code, session id, length.
+const PPPOE_HEADER_LEN: usize = 6;
 /// Most VLAN tags followed before giving up (QinQ uses two).
 const MAX_VLAN_TAGS: usize = 8;
 
@@ -58,7 +62,7 @@ pub fn network_layer(link: LinkType, frame: &[u8]) -> Result<Network<'_>, FrameE
             after_ethertype(frame, ether_type, 20)
         }
         0 | 108 => null_loopback(frame, link.0 == 108),
-        9 | 50 => ppp(frame),
+        9 | 50 => ppp(frame, 0),
         104 => {
             let ether_type = be16(frame, 2, Layer::Link)?;
             after_ethertype(frame, ether_type, 4)
@@ -95,6 +99,13 @@ fn after_ethertype(
             offset: at,
         }),
         t if MPLS.contains(&t) => Ok(Network::Mpls),
+        ETHERTYPE_PPPOE_SESSION => {
+            let body = at + PPPOE_HEADER_LEN;
+            if frame.len() < body {
+                return Err(cut(Layer::Link, at, body, frame.len()));
+            }
+            ppp(frame, body)
+        }
         t => Ok(Network::Other(u32::from(t))),
     }
 }
@@ -120,14 +131,13 @@ fn null_loopback(frame: &[u8], big_endian: bool) -> Result<Network<'_>, FrameErr
     }
 }
 
-/// PPP, with or without the HDLC-like address and control bytes, and with a
-/// compressed (one-byte) protocol field.
-fn ppp(frame: &[u8]) -> Result<Network<'_>, FrameError> {
-    let mut at = if frame.starts_with(&[0xFF, 0x03]) {
-        2
-    } else {
-        0
-    };
+/// PPP starting at `start` in the frame, with or without the HDLC-like address
+/// and control bytes, and with a compressed (one-byte) protocol field.
+fn ppp(frame: &[u8], start: usize) -> Result<Network<'_>, FrameError> {
+    let address_control = frame
+        .get(start..)
+        .is_some_and(|rest| rest.starts_with(&[0xFF, 0x03]));
+    let mut at = if address_control { start + 2 } else { start };
     let first = *frame
         .get(at)
         .ok_or_else(|| cut(Layer::Link, at, at + 1, frame.len()))?;
@@ -146,5 +156,58 @@ fn ppp(frame: &[u8]) -> Result<Network<'_>, FrameError> {
         }),
         0x0281 | 0x0283 => Ok(Network::Mpls),
         p => Ok(Network::Other(u32::from(p))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet frame with `ether_type` after the MAC addresses, then `rest`.
+    fn ethernet(ether_type: u16, rest: &[u8]) -> Vec<u8> {
+        let mut frame = vec![0u8; 12];
+        frame.extend(ether_type.to_be_bytes());
+        frame.extend(rest);
+        frame
+    }
+
+    #[test]
+    fn pppoe_session_carries_ip() {
+        // PPPoE header (version/type 0x11, session data, session 1, length), PPP IPv4, IP.
+        let frame = ethernet(0x8864, &[0x11, 0, 0, 1, 0, 22, 0x00, 0x21, 0x45, 0x00]);
+        assert_eq!(
+            network_layer(LinkType(1), &frame),
+            Ok(Network::Ip {
+                bytes: &[0x45, 0x00],
+                offset: 22
+            })
+        );
+        // Behind a VLAN tag, with IPv6 inside.
+        let mut tagged = vec![0u8; 12];
+        tagged.extend([0x81, 0x00, 0x00, 0x07, 0x88, 0x64]);
+        tagged.extend([0x11, 0, 0, 1, 0, 2, 0x00, 0x57, 0x60]);
+        assert_eq!(
+            network_layer(LinkType(1), &tagged),
+            Ok(Network::Ip {
+                bytes: &[0x60],
+                offset: 26
+            })
+        );
+    }
+
+    #[test]
+    fn pppoe_session_without_ip_or_cut() {
+        let lcp = ethernet(0x8864, &[0x11, 0, 0, 1, 0, 2, 0xC0, 0x21]);
+        assert_eq!(
+            network_layer(LinkType(1), &lcp),
+            Ok(Network::Other(0xC021))
+        );
+        let cut_header = ethernet(0x8864, &[0x11, 0, 0]);
+        assert_eq!(
+            network_layer(LinkType(1), &cut_header),
+            Err(cut(Layer::Link, 14, 20, 17))
+        );
+        let cut_protocol = ethernet(0x8864, &[0x11, 0, 0, 1, 0, 2, 0x00]);
+        assert!(network_layer(LinkType(1), &cut_protocol).is_err());
     }
 }

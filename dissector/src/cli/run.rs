@@ -1,0 +1,345 @@
+//! The packet loop: records from a source, through the BPF filter and the
+//! pipeline, to the chosen output.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, StdoutLock, Write};
+
+use synack_core::capture::{LinkType, Packet};
+use synack_core::frame::Layer;
+
+use crate::format::tcpdump::{TcpdumpOptions, TcpdumpPrinter};
+use crate::format::{json, table, text};
+use crate::pipeline::{Outcome, Pipeline};
+use crate::tracker::TrackerConfig;
+use crate::verdict::Verdict;
+
+use super::args::{ConnsFormat, PacketFormat};
+use super::filter::BpfFilter;
+use super::source::{Next, Source};
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input could not be read to its end (exit 1).
+    Input(String),
+    /// A usage problem found late, e.g. a filter that does not compile (exit 2).
+    Usage(String),
+    /// Writing standard output failed (a closed pipe ends the run quietly).
+    Output(io::Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
+
+/// What to print.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    /// Every TCP packet.
+    Packets {
+        /// The format.
+        format: PacketFormat,
+        /// The tcpdump line's options.
+        tcpdump: TcpdumpOptions,
+    },
+    /// Every connection's verdict.
+    Conns(ConnsFormat),
+}
+
+/// Everything a run needs besides its source.
+#[derive(Debug)]
+pub struct Settings {
+    /// What to print.
+    pub mode: Mode,
+    /// The tracker's limits.
+    pub tracker: TrackerConfig,
+    /// Verify TCP checksums.
+    pub verify_checksums: bool,
+    /// Filter records (files and standard input; a live capture filters in the kernel).
+    pub filter: Option<BpfFilter>,
+    /// Stop after this many records that pass the filter.
+    pub count: Option<u64>,
+    /// Flush standard output after every packet.
+    pub flush_each: bool,
+}
+
+/// Verdicts kept until they can be printed in connection order.
+#[derive(Debug, Default)]
+struct ConnOrder {
+    /// Ended connections not yet printed, by number.
+    pending: BTreeMap<u64, Verdict>,
+    /// The next connection number to print.
+    next: u64,
+}
+
+impl ConnOrder {
+    fn push(&mut self, v: Verdict) {
+        self.pending.insert(v.conn, v);
+    }
+
+    /// The verdicts that can be printed now: those from `next` on with no gap.
+    fn ready(&mut self) -> impl Iterator<Item = Verdict> + '_ {
+        std::iter::from_fn(move || {
+            let v = self.pending.remove(&self.next)?;
+            self.next += 1;
+            Some(v)
+        })
+    }
+}
+
+/// Writes warnings for frames synack cannot read, once per kind where they repeat.
+#[derive(Debug, Default)]
+struct Warner {
+    unsupported_links: Vec<LinkType>,
+}
+
+impl Warner {
+    fn warn(msg: std::fmt::Arguments<'_>) {
+        let _ = writeln!(io::stderr().lock(), "synack: warning: {msg}");
+    }
+
+    fn outcome(&mut self, packet: &Packet<'_>, outcome: &Outcome<'_>) {
+        match outcome {
+            Outcome::Malformed(e) => Self::warn(format_args!("frame {}: {e}", packet.frame)),
+            Outcome::Unsupported(synack_core::frame::Unsupported::LinkType(l))
+                if !self.unsupported_links.contains(l) =>
+            {
+                self.unsupported_links.push(*l);
+                Self::warn(format_args!(
+                    "frame {}: link type {} is not supported: its packets are skipped",
+                    packet.frame, l.0
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One run: a pipeline and an output.
+struct Runner<'o> {
+    settings: Settings,
+    pipeline: Pipeline,
+    printer: Option<TcpdumpPrinter>,
+    out: BufWriter<StdoutLock<'o>>,
+    order: ConnOrder,
+    /// For the table and for a live capture's closing table: every verdict.
+    all: Vec<Verdict>,
+    warner: Warner,
+    live: bool,
+}
+
+impl Runner<'_> {
+    fn record(&mut self, packet: &Packet<'_>) -> Result<(), Failure> {
+        let outcome = self.pipeline.process(packet);
+        self.warner.outcome(packet, &outcome);
+        match self.settings.mode {
+            Mode::Packets { format, .. } => self.write_packet(format, packet, &outcome)?,
+            Mode::Conns(_) => {}
+        }
+        let ended: Vec<Verdict> = self
+            .pipeline
+            .tracker()
+            .drain_ended()
+            .map(|(v, _)| v)
+            .collect();
+        for v in ended {
+            self.verdict(v)?;
+        }
+        Ok(())
+    }
+
+    fn write_packet(
+        &mut self,
+        format: PacketFormat,
+        packet: &Packet<'_>,
+        outcome: &Outcome<'_>,
+    ) -> io::Result<()> {
+        let out = &mut self.out;
+        if format == PacketFormat::Json {
+            if let Outcome::Tcp { frame, annotation } = outcome {
+                json::write_packet(out, packet.frame, packet.ts_ns, frame, annotation, &[])?;
+            }
+            return Ok(());
+        }
+        let printer = self.printer.as_mut().expect("a printer for text formats");
+        let text = format == PacketFormat::Text;
+        match outcome {
+            Outcome::Tcp { frame, annotation } => {
+                printer.write_packet(out, packet, frame)?;
+                if text {
+                    text::write_annotation(out, frame, annotation)?;
+                }
+            }
+            Outcome::Malformed(e) if e.layer == Layer::Tcp => {
+                // tcpdump prints these with an error mark; so does the printer.
+                if printer.write_frame(out, packet)? && text {
+                    text::write_malformed(out, e)?;
+                }
+            }
+            _ => printer.skip_packet(packet),
+        }
+        Ok(())
+    }
+
+    fn verdict(&mut self, v: Verdict) -> io::Result<()> {
+        match self.settings.mode {
+            Mode::Conns(ConnsFormat::Json) => {
+                self.order.push(v);
+                for v in self.order.ready() {
+                    json::write_verdict(&mut self.out, &v, &[])?;
+                }
+            }
+            Mode::Conns(ConnsFormat::Table) => self.all.push(v),
+            Mode::Packets { .. } if self.live => self.all.push(v),
+            Mode::Packets { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Ends every connection and prints what is left.
+    fn finish(&mut self) -> io::Result<()> {
+        let rest: Vec<Verdict> = self
+            .pipeline
+            .tracker()
+            .finish()
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect();
+        for v in rest {
+            self.verdict(v)?;
+        }
+        self.all.sort_by_key(|v| v.conn);
+        match self.settings.mode {
+            Mode::Conns(ConnsFormat::Table) => table::write_table(&mut self.out, &self.all)?,
+            Mode::Packets { .. } if self.live => {
+                // The packets went to standard output; the connections close
+                // the run on standard error, as tcpdump's statistics do.
+                self.out.flush()?;
+                let mut err = io::stderr().lock();
+                if !self.all.is_empty() {
+                    let _ = table::write_table(&mut err, &self.all);
+                }
+            }
+            _ => {}
+        }
+        self.out.flush()
+    }
+}
+
+/// Reads `source` to its end (or the count), printing as `settings` says.
+pub fn run(source: &mut dyn Source, settings: Settings) -> Result<(), Failure> {
+    let printer = match settings.mode {
+        Mode::Packets {
+            format: PacketFormat::Text | PacketFormat::Tcpdump,
+            tcpdump,
+        } => Some(TcpdumpPrinter::new(tcpdump)),
+        _ => None,
+    };
+    let live = source.is_live();
+    let flush_each = settings.flush_each || source.streams();
+    let mut runner = Runner {
+        pipeline: Pipeline::new(settings.tracker, settings.verify_checksums),
+        settings,
+        printer,
+        out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
+        order: ConnOrder::default(),
+        all: Vec::new(),
+        warner: Warner::default(),
+        live,
+    };
+    let mut seen = 0u64;
+    let mut failure = None;
+    loop {
+        if runner.settings.count.is_some_and(|c| seen >= c) {
+            break;
+        }
+        let packet = match source.next_record() {
+            Next::Packet(p) => p,
+            Next::Idle => {
+                runner.out.flush()?;
+                continue;
+            }
+            Next::End => break,
+            Next::Failed(msg) => {
+                failure = Some(Failure::Input(msg));
+                break;
+            }
+        };
+        if let Some(filter) = runner.settings.filter.as_mut() {
+            match filter.matches(packet.link_type, packet.data, packet.orig_len) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(msg) => return Err(Failure::Usage(msg)),
+            }
+        }
+        seen += 1;
+        runner.record(&packet)?;
+        if flush_each {
+            runner.out.flush()?;
+        }
+    }
+    source.finish();
+    runner.finish()?;
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_come_out_in_connection_order() {
+        let mut order = ConnOrder::default();
+        let v = |conn| Verdict { conn, ..sample() };
+        order.push(v(1));
+        assert_eq!(order.ready().count(), 0);
+        order.push(v(0));
+        assert_eq!(order.ready().map(|v| v.conn).collect::<Vec<_>>(), [0, 1]);
+        order.push(v(3));
+        order.push(v(2));
+        assert_eq!(order.ready().map(|v| v.conn).collect::<Vec<_>>(), [2, 3]);
+    }
+
+    fn sample() -> Verdict {
+        use crate::annotation::{EndpointStates, RoleSet};
+        use crate::verdict::{CloseKind, ConnectionFacts, Counters, OpenKind, SideOptions};
+        use std::net::{IpAddr, Ipv4Addr};
+        use synack_core::flow::Endpoint;
+        let ep = Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 1,
+        };
+        Verdict {
+            conn: 0,
+            first_frame: 1,
+            last_frame: 1,
+            client: ep,
+            server: ep,
+            start_ns: 0,
+            end_ns: 0,
+            c2s: Counters::default(),
+            s2c: Counters::default(),
+            completeness: 0,
+            conn_state: "OTH",
+            history: String::new(),
+            facts: ConnectionFacts {
+                open: OpenKind::Midstream,
+                rtt_syn_synack_us: None,
+                rtt_synack_ack_us: None,
+                client_options: SideOptions::default(),
+                server_options: SideOptions::default(),
+            },
+            close: CloseKind::None,
+            active_closer: None,
+            syn_retransmissions: 0,
+            final_states: EndpointStates::default(),
+            roles_seen: RoleSet::EMPTY,
+            role_frames: [None; 8],
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Where records come from: a capture file, standard input, or a live
+//! interface (see [`super::live`]), behind one lending interface.
+
+use synack_core::capture::{CaptureError, CaptureErrorKind, CaptureReader, Packet};
+
+/// What a source gives next.
+#[derive(Debug)]
+pub enum Next<'a> {
+    /// A record.
+    Packet(Packet<'a>),
+    /// Nothing arrived for a while (live capture): a chance to flush and look at Ctrl-C.
+    Idle,
+    /// The end of the input.
+    End,
+    /// The input could not be read to its end: the message names where.
+    Failed(String),
+}
+
+/// A source of capture records.
+pub trait Source {
+    /// The next record, borrowing the source's buffer.
+    fn next_record(&mut self) -> Next<'_>;
+
+    /// True for a live capture (a packets run then ends with the connections
+    /// table on standard error).
+    fn is_live(&self) -> bool {
+        false
+    }
+
+    /// True when records may arrive as they happen: output is flushed after
+    /// every packet.
+    fn streams(&self) -> bool {
+        self.is_live()
+    }
+
+    /// Called once at the end: e.g. a live capture's statistics on standard error.
+    fn finish(&mut self) {}
+}
+
+/// A capture file or standard input, read with [`CaptureReader`].
+pub struct FileSource {
+    name: String,
+    reader: CaptureReader,
+    frames: u64,
+    stdin: bool,
+}
+
+impl FileSource {
+    /// Opens `path`; the error message names it.
+    pub fn open(path: &str) -> Result<FileSource, String> {
+        let reader = CaptureReader::open(path).map_err(|e| describe(path, &e, None))?;
+        Ok(FileSource {
+            name: path.to_string(),
+            reader,
+            frames: 0,
+            stdin: false,
+        })
+    }
+
+    /// Reads standard input.
+    pub fn stdin() -> Result<FileSource, String> {
+        let name = "standard input";
+        let reader =
+            CaptureReader::from_reader(std::io::stdin()).map_err(|e| describe(name, &e, None))?;
+        Ok(FileSource {
+            name: name.to_string(),
+            reader,
+            frames: 0,
+            stdin: true,
+        })
+    }
+}
+
+/// `NAME: byte offset N: what (in frame F)`; a file that cannot be opened is
+/// just `NAME: the OS error`.
+fn describe(name: &str, e: &CaptureError, frame: Option<u64>) -> String {
+    if let (CaptureErrorKind::Io(io), 0, None) = (&e.kind, e.offset, frame) {
+        return format!("{name}: {io}");
+    }
+    match frame {
+        Some(f) => format!("{name}: {e} (frame {f})"),
+        None => format!("{name}: {e}"),
+    }
+}
+
+impl Source for FileSource {
+    fn next_record(&mut self) -> Next<'_> {
+        match self.reader.next_packet() {
+            Some(Ok(p)) => {
+                self.frames = p.frame;
+                Next::Packet(p)
+            }
+            Some(Err(e)) => Next::Failed(describe(&self.name, &e, Some(self.frames + 1))),
+            None => Next::End,
+        }
+    }
+
+    fn streams(&self) -> bool {
+        // A pipe may be fed by a live `tcpdump -w -`: show each packet as it comes.
+        self.stdin
+    }
+}

@@ -1,0 +1,422 @@
+//! One connection's state machine: roles of its packets, both endpoints'
+//! states, and the facts its verdict is made of.
+
+use synack_core::flow::Endpoint;
+
+use crate::annotation::{
+    Annotation, Direction, EndpointStates, ResetKind, Role, RoleSet, TcpState,
+};
+use crate::completeness::Completeness;
+use crate::segment::Segment;
+use crate::seq;
+use crate::states::{self, Receipt, SenderFacts};
+use crate::verdict::{
+    CloseKind, ConnectionFacts, Counters, OpenKind, Side, SideOptions, Verdict,
+};
+use crate::zeek::ZeekConnection;
+
+/// What one endpoint has done, as seen in the capture.
+#[derive(Clone, Debug, Default)]
+struct SideState {
+    /// Its first sequence number (a SYN's, or one before a midstream segment's), as tshark's base_seq.
+    base_seq: Option<u32>,
+    /// Sequence number of its SYN (or SYN-ACK).
+    isn: Option<u32>,
+    /// SYNs without ACK it sent.
+    syns: u32,
+    /// Time of its latest SYN (or SYN-ACK).
+    syn_ts: Option<u64>,
+    /// It sent a SYN-ACK.
+    synack_sent: bool,
+    /// Its SYN carried data accepted by a Fast Open cookie.
+    syn_data_with_cookie: bool,
+    /// Sequence number its FIN occupies, and that FIN's role.
+    fin: Option<(u32, Role)>,
+    /// The peer acknowledged its FIN.
+    fin_acked: bool,
+    /// Its acknowledgments covered the peer's SYN.
+    acked_peer_syn: bool,
+    /// Its acknowledgments covered the peer's FIN.
+    acked_peer_fin: bool,
+    /// It sent the handshake's third packet.
+    handshake3_sent: bool,
+    state: Option<TcpState>,
+    options: SideOptions,
+    counters: Counters,
+}
+
+/// A tracked connection.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    id: u64,
+    /// Client and server.
+    endpoints: [Endpoint; 2],
+    /// Index 0 is the client, 1 the server.
+    sides: [SideState; 2],
+    first_frame: u64,
+    last_frame: u64,
+    start_ns: u64,
+    last_ns: u64,
+    simultaneous_open: bool,
+    simultaneous_close: bool,
+    midstream: bool,
+    any_fin: bool,
+    any_rst: bool,
+    first_fin_side: Option<usize>,
+    synack_ts: Option<u64>,
+    rtt_syn_synack_us: Option<u64>,
+    rtt_synack_ack_us: Option<u64>,
+    completeness: Completeness,
+    roles_seen: RoleSet,
+    role_frames: [Option<u64>; 8],
+    zeek: ZeekConnection,
+}
+
+fn micros(from: u64, to: u64) -> u64 {
+    to.saturating_sub(from) / 1000
+}
+
+impl Connection {
+    /// Starts a connection from its first packet, choosing the client:
+    /// the SYN's sender; for a SYN-ACK, its receiver; midstream, the endpoint
+    /// with the higher port (servers listen on the lower, well-known ports;
+    /// on a tie, the receiver is taken as the server).
+    pub fn new(id: u64, frame: u64, ts_ns: u64, seg: &Segment) -> Connection {
+        let f = seg.flags;
+        let src_is_client = if f.syn() {
+            !f.ack()
+        } else {
+            seg.src.port > seg.dst.port || seg.src.port == seg.dst.port
+        };
+        let (client, server) = if src_is_client {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        Connection {
+            id,
+            endpoints: [client, server],
+            sides: Default::default(),
+            first_frame: frame,
+            last_frame: frame,
+            start_ns: ts_ns,
+            last_ns: ts_ns,
+            simultaneous_open: false,
+            simultaneous_close: false,
+            midstream: !f.syn(),
+            any_fin: false,
+            any_rst: false,
+            first_fin_side: None,
+            synack_ts: None,
+            rtt_syn_synack_us: None,
+            rtt_synack_ack_us: None,
+            completeness: Completeness::default(),
+            roles_seen: RoleSet::EMPTY,
+            role_frames: [None; 8],
+            zeek: ZeekConnection::new(seg),
+        }
+    }
+
+    /// Connection number.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Time of the latest packet.
+    pub fn last_ns(&self) -> u64 {
+        self.last_ns
+    }
+
+    /// Both sides are done: a RST, or both FINs acknowledged.
+    pub fn is_closed(&self) -> bool {
+        self.any_rst || self.sides.iter().all(|s| s.fin.is_some() && s.fin_acked)
+    }
+
+    /// True when `seg` opens a new connection on this 4-tuple (port reuse): a
+    /// SYN without ACK whose sequence number is not the first its sender used
+    /// here. This is tshark's rule for a new `tcp.stream`; a SYN repeating the
+    /// first sequence number is a retransmission.
+    pub fn is_reopened_by(&self, seg: &Segment) -> bool {
+        let f = seg.flags;
+        if !f.syn() || f.ack() {
+            return false;
+        }
+        let sender = if self.endpoints[0] == seg.src { 0 } else { 1 };
+        self.sides[sender].base_seq.is_some_and(|base| base != seg.seq)
+    }
+
+    fn direction(&self, seg: &Segment) -> Direction {
+        if self.endpoints[0] == seg.src {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }
+    }
+
+    /// Takes in one packet and says what it is.
+    pub fn observe(&mut self, frame: u64, ts_ns: u64, seg: &Segment, checksum_ok: Option<bool>) -> Annotation {
+        let dir = self.direction(seg);
+        let s = dir.sender();
+        let p = 1 - s;
+        let f = seg.flags;
+        self.last_frame = frame;
+        self.last_ns = ts_ns;
+        self.completeness.observe(seg);
+        self.zeek.observe(seg, ts_ns, checksum_ok);
+        if self.sides[s].base_seq.is_none() && !f.rst() {
+            self.sides[s].base_seq = Some(if f.syn() { seg.seq } else { seg.seq.wrapping_sub(1) });
+        }
+        {
+            let c = &mut self.sides[s].counters;
+            c.packets += 1;
+            c.bytes += u64::from(seg.payload_len);
+        }
+
+        let mut roles = RoleSet::EMPTY;
+        let mut retransmission = false;
+
+        if f.syn() {
+            retransmission |= self.take_syn(s, p, ts_ns, seg, &mut roles);
+        }
+        let mut receipt = Receipt::default();
+        if f.ack() {
+            receipt = self.take_ack(dir, s, p, ts_ns, seg, &mut roles);
+        }
+        if f.fin() {
+            retransmission |= self.take_fin(s, p, seg, &mut roles);
+        }
+        let mut reset_kind = None;
+        if f.rst() {
+            roles.insert(Role::Reset);
+            reset_kind = Some(self.reset_kind(s, p));
+            self.any_rst = true;
+        }
+
+        let facts = SenderFacts {
+            fin_sent: self.sides[s].fin.is_some(),
+            fin_active: self.sides[s].fin.is_some_and(|(_, r)| r == Role::Teardown1),
+            fin_acked: self.sides[s].fin_acked,
+            got_peer_fin: self.sides[s].acked_peer_fin,
+            awaiting_handshake_ack: s == 1
+                && self.sides[1].synack_sent
+                && !self.sides[0].handshake3_sent
+                && !self.simultaneous_open,
+        };
+        self.sides[s].state = Some(states::sender_state(seg, facts));
+        self.sides[p].state = states::on_receipt(self.sides[p].state, seg, receipt);
+
+        let role = roles.latest();
+        let mut combines = roles;
+        if let Some(r) = role {
+            combines.remove(r);
+            for r in roles.iter() {
+                self.roles_seen.insert(r);
+                self.role_frames[r as usize].get_or_insert(frame);
+            }
+        }
+        Annotation {
+            conn: self.id,
+            dir,
+            role,
+            combines,
+            reset_kind,
+            retransmission,
+            states: self.states(),
+            warnings: seg.warnings,
+        }
+    }
+
+    /// A SYN or SYN-ACK: handshake-1 or -2. Returns true for a retransmission.
+    fn take_syn(&mut self, s: usize, p: usize, ts_ns: u64, seg: &Segment, roles: &mut RoleSet) -> bool {
+        let f = seg.flags;
+        let side = &mut self.sides[s];
+        let again = side.isn == Some(seg.seq);
+        if f.ack() {
+            roles.insert(Role::Handshake2);
+            let retransmission = again && side.synack_sent;
+            side.synack_sent = true;
+            side.isn = Some(seg.seq);
+            if let (None, Some(syn_ts)) = (self.rtt_syn_synack_us, self.sides[p].syn_ts) {
+                // From the latest SYN: a retransmitted SYN is the one answered.
+                self.rtt_syn_synack_us = Some(micros(syn_ts, ts_ns));
+            }
+            self.synack_ts = Some(ts_ns);
+            self.sides[s].options.merge_from(seg);
+            retransmission
+        } else {
+            roles.insert(Role::Handshake1);
+            let retransmission = again && side.syns > 0;
+            side.syns += 1;
+            side.isn = Some(seg.seq);
+            side.syn_ts = Some(ts_ns);
+            side.syn_data_with_cookie = seg.payload_len > 0 && seg.options.fast_open_cookie;
+            side.options.merge_from(seg);
+            if self.sides[p].syns > 0 && !retransmission {
+                self.simultaneous_open = true;
+            }
+            retransmission
+        }
+    }
+
+    /// The acknowledgment of a packet: handshake-3, teardown-2 and teardown-4.
+    fn take_ack(&mut self, dir: Direction, s: usize, p: usize, ts_ns: u64, seg: &Segment, roles: &mut RoleSet) -> Receipt {
+        let mut receipt = Receipt::default();
+        let peer_isn = self.sides[p].isn;
+        if let Some(isn) = peer_isn {
+            let covers_syn = seq::after(seg.ack, isn);
+            receipt.acks_syn = covers_syn && !self.sides[s].acked_peer_syn;
+            if covers_syn {
+                self.sides[s].acked_peer_syn = true;
+            }
+            let is_handshake3 = covers_syn
+                && !seg.flags.syn()
+                && dir == Direction::ClientToServer
+                && !self.simultaneous_open
+                && self.sides[p].synack_sent
+                && !self.sides[s].handshake3_sent;
+            if is_handshake3 {
+                roles.insert(Role::Handshake3);
+                self.sides[s].handshake3_sent = true;
+                if let Some(t) = self.synack_ts {
+                    self.rtt_synack_ack_us.get_or_insert(micros(t, ts_ns));
+                }
+            }
+        }
+        if let Some((fin_seq, fin_role)) = self.sides[p].fin {
+            if !self.sides[s].acked_peer_fin && seq::after(seg.ack, fin_seq) {
+                self.sides[s].acked_peer_fin = true;
+                self.sides[p].fin_acked = true;
+                receipt.acks_fin = true;
+                roles.insert(if fin_role == Role::Teardown1 {
+                    Role::Teardown2
+                } else {
+                    Role::Teardown4
+                });
+            }
+        }
+        receipt
+    }
+
+    /// A FIN: teardown-1 or -3. Returns true for a retransmission.
+    fn take_fin(&mut self, s: usize, p: usize, seg: &Segment, roles: &mut RoleSet) -> bool {
+        let fin_seq = seg
+            .seq
+            .wrapping_add(seg.payload_len)
+            .wrapping_add(u32::from(seg.flags.syn()));
+        self.any_fin = true;
+        if let Some((known, role)) = self.sides[s].fin {
+            if known == fin_seq {
+                roles.insert(role);
+                return true;
+            }
+        }
+        let role = states::fin_role(self.sides[s].acked_peer_fin);
+        if role == Role::Teardown1 {
+            if self.sides[p].fin.is_some_and(|(_, r)| r == Role::Teardown1) {
+                self.simultaneous_close = true;
+            }
+            self.first_fin_side.get_or_insert(s);
+        }
+        // A FIN at a new sequence number (more data after a FIN) keeps the first FIN's role.
+        let role = self.sides[s].fin.map_or(role, |(_, r)| r);
+        self.sides[s].fin = Some((fin_seq, role));
+        roles.insert(role);
+        false
+    }
+
+    fn reset_kind(&self, s: usize, p: usize) -> ResetKind {
+        let sender = &self.sides[s];
+        if self.any_fin {
+            ResetKind::AfterClose
+        } else if self.sides[p].syns > 0 && sender.syns == 0 && !sender.synack_sent {
+            ResetKind::Refused
+        } else {
+            ResetKind::Abort
+        }
+    }
+
+    fn states(&self) -> EndpointStates {
+        EndpointStates {
+            client: self.sides[0].state,
+            server: self.sides[1].state,
+        }
+    }
+
+    /// What is known so far of the opening.
+    pub fn facts(&self) -> ConnectionFacts {
+        ConnectionFacts {
+            open: self.open_kind(),
+            rtt_syn_synack_us: self.rtt_syn_synack_us,
+            rtt_synack_ack_us: self.rtt_synack_ack_us,
+            client_options: self.sides[0].options,
+            server_options: self.sides[1].options,
+        }
+    }
+
+    fn open_kind(&self) -> OpenKind {
+        let (client, server) = (&self.sides[0], &self.sides[1]);
+        if self.simultaneous_open {
+            OpenKind::Simultaneous
+        } else if self.midstream && client.syns == 0 {
+            OpenKind::Midstream
+        } else if client.syns > 0 && server.synack_sent && client.handshake3_sent {
+            if client.syn_data_with_cookie {
+                OpenKind::FastOpen
+            } else {
+                OpenKind::ThreeWay
+            }
+        } else {
+            OpenKind::Incomplete
+        }
+    }
+
+    fn close_kind(&self) -> CloseKind {
+        let fins = self.sides.iter().filter(|s| s.fin.is_some()).count();
+        match (fins, self.any_rst) {
+            (2, _) if self.simultaneous_close => CloseKind::Simultaneous,
+            (2, _) => CloseKind::Fin,
+            (_, true) => CloseKind::Reset,
+            (1, false) => CloseKind::HalfOpen,
+            _ => CloseKind::None,
+        }
+    }
+
+    /// The verdict, as of the last packet seen.
+    pub fn verdict(&self) -> Verdict {
+        let side = |i: usize| if i == 0 { Side::Client } else { Side::Server };
+        Verdict {
+            conn: self.id,
+            first_frame: self.first_frame,
+            last_frame: self.last_frame,
+            client: self.endpoints[0],
+            server: self.endpoints[1],
+            start_ns: self.start_ns,
+            end_ns: self.last_ns,
+            c2s: self.sides[0].counters,
+            s2c: self.sides[1].counters,
+            completeness: self.completeness.bits(),
+            conn_state: self.zeek.conn_state(),
+            history: self.zeek.history().to_owned(),
+            facts: self.facts(),
+            close: self.close_kind(),
+            active_closer: self.first_fin_side.map(side),
+            syn_retransmissions: self.sides[0].syns.saturating_sub(1),
+            final_states: self.states(),
+            roles_seen: self.roles_seen,
+            role_frames: self.role_frames,
+        }
+    }
+}
+
+impl SideOptions {
+    /// Takes the handshake options of a SYN or SYN-ACK.
+    fn merge_from(&mut self, seg: &Segment) {
+        let o = seg.options;
+        *self = SideOptions {
+            mss: o.mss.or(self.mss),
+            wscale: o.wscale.or(self.wscale),
+            sack_permitted: o.sack_permitted || self.sack_permitted,
+            timestamps: o.timestamps || self.timestamps,
+        };
+    }
+}

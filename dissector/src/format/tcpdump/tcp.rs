@@ -1,0 +1,700 @@
+//! The TCP part of a line: print-tcp.c's `tcp_print` up to `length N`, with
+//! its options and print-mptcp.c's `mptcp_print`.
+
+use std::io::Write;
+
+use super::ip::Segment;
+use super::{in_cksum, Addr, Conversations, Get, Halt, Line, Step};
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const ACK: u8 = 0x10;
+const URG: u8 = 0x20;
+
+/// Flag letters in the order of print-tcp.c's `tcp_flag_values`.
+const FLAG_LETTERS: [(u8, char); 8] = [
+    (0x01, 'F'),
+    (0x02, 'S'),
+    (0x04, 'R'),
+    (0x08, 'P'),
+    (0x10, '.'),
+    (0x20, 'U'),
+    (0x40, 'E'),
+    (0x80, 'W'),
+];
+
+/// Writes the TCP part of the line.
+pub(super) fn write<W: Write>(
+    line: &mut Line<'_, W>,
+    conversations: &mut Conversations<'_>,
+    seg: &Segment<'_>,
+) -> Step {
+    line.proto = "tcp";
+    let tp = seg.tcp;
+    let mut length = seg.length;
+    if tp.len() < 4 {
+        line.print(format_args!("{} > {}:", Addr(seg.src), Addr(seg.dst)))?;
+        return Err(Halt::Trunc);
+    }
+    let sport = tp.u16_at(0)?;
+    let dport = tp.u16_at(2)?;
+    if seg.next_is_tcp {
+        line.print(format_args!(
+            "{}.{} > {}.{}: ",
+            Addr(seg.src),
+            sport,
+            Addr(seg.dst),
+            dport
+        ))?;
+    } else {
+        line.print(format_args!("{sport} > {dport}: "))?;
+    }
+    if tp.len() < 20 {
+        return Err(Halt::Trunc);
+    }
+    let mut hlen = u32::from(tp[12] >> 4) * 4;
+    if hlen < 20 {
+        line.print(format_args!(
+            " tcp {} [bad hdr length {} - too short, < 20]",
+            length.wrapping_sub(hlen),
+            hlen
+        ))?;
+        return Err(Halt::End);
+    }
+    let mut seq = tp.u32_at(4)?;
+    let mut ack = tp.u32_at(8)?;
+    let win = tp.u16_at(14)?;
+    let urp = tp.u16_at(18)?;
+    let flags = tp[13];
+    line.text("Flags [")?;
+    if flags == 0 {
+        line.text("none")?;
+    }
+    for (bit, letter) in FLAG_LETTERS {
+        if flags & bit != 0 {
+            line.print(format_args!("{letter}"))?;
+        }
+    }
+    line.text("]")?;
+
+    // Relative sequence numbers: print-tcp.c's tcp_seq_hash.
+    let (mut rev, mut thseq, mut thack) = (false, 0u32, 0u32);
+    if !conversations.absolute && flags & ACK != 0 {
+        let (src, dst) = (seg.src, seg.dst);
+        rev = sport > dport || (sport == dport && src > dst);
+        let mut key = ([0u8; 16], [0u8; 16], 0u32);
+        let (a, b, port) = if rev {
+            (dst, src, u32::from(dport) << 16 | u32::from(sport))
+        } else {
+            (src, dst, u32::from(sport) << 16 | u32::from(dport))
+        };
+        key.0[..a.len()].copy_from_slice(a);
+        key.1[..b.len()].copy_from_slice(b);
+        key.2 = port;
+        let table = if seg.v6 {
+            &mut *conversations.v6
+        } else {
+            &mut *conversations.v4
+        };
+        let entry = match table.get_mut(&key) {
+            Some(base) if flags & SYN == 0 => {
+                if rev {
+                    seq = seq.wrapping_sub(base.1);
+                    ack = ack.wrapping_sub(base.0);
+                } else {
+                    seq = seq.wrapping_sub(base.0);
+                    ack = ack.wrapping_sub(base.1);
+                }
+                *base
+            }
+            _ => {
+                let base = if rev {
+                    (ack.wrapping_sub(1), seq)
+                } else {
+                    (seq, ack.wrapping_sub(1))
+                };
+                table.insert(key, base);
+                base
+            }
+        };
+        (thseq, thack) = entry;
+    }
+    if hlen > length {
+        line.print(format_args!(
+            " [bad hdr length {hlen} - too long, > {length}]"
+        ))?;
+        return Err(Halt::End);
+    }
+
+    if line.verbose > 0 && !seg.fragmented && tp.len() >= length as usize {
+        let data = &tp[..length as usize];
+        let sum = if seg.v6 {
+            let mut pseudo = [0u8; 40];
+            pseudo[..16].copy_from_slice(seg.src);
+            pseudo[16..32].copy_from_slice(seg.pseudo_dst);
+            pseudo[32..36].copy_from_slice(&length.to_be_bytes());
+            pseudo[39] = 6;
+            in_cksum(&[&pseudo, data])
+        } else {
+            let mut pseudo = [0u8; 12];
+            pseudo[..4].copy_from_slice(seg.src);
+            pseudo[4..8].copy_from_slice(seg.pseudo_dst);
+            pseudo[9] = 6;
+            pseudo[10..12].copy_from_slice(&(length as u16).to_be_bytes());
+            in_cksum(&[&pseudo, data])
+        };
+        let field = tp.u16_at(16)?;
+        line.print(format_args!(", cksum 0x{field:04x}"))?;
+        if sum != 0 {
+            line.print(format_args!(
+                " (incorrect -> 0x{:04x})",
+                super::cksum_shouldbe(field, sum)
+            ))?;
+        } else {
+            line.text(" (correct)")?;
+        }
+    }
+
+    length -= hlen;
+    if line.verbose > 1 || length > 0 || flags & (SYN | FIN | RST) != 0 {
+        line.print(format_args!(", seq {seq}"))?;
+        if length > 0 {
+            line.print(format_args!(":{}", seq.wrapping_add(length)))?;
+        }
+    }
+    if flags & ACK != 0 {
+        line.print(format_args!(", ack {ack}"))?;
+    }
+    line.print(format_args!(", win {win}"))?;
+    if flags & URG != 0 {
+        line.print(format_args!(", urg {urp}"))?;
+    }
+
+    if hlen > 20 {
+        hlen -= 20;
+        line.text(", options [")?;
+        let options = Options {
+            tp,
+            flags,
+            rev,
+            thseq,
+            thack,
+            payload_complete: tp.len() as u64 >= u64::from(seg.length),
+        };
+        let mut ch = None;
+        match options.write(line, hlen, &mut ch) {
+            Ok(()) => {}
+            Err(OptStop::Bad) => {
+                line.text("[bad opt]")?;
+                if ch.is_some() {
+                    line.text("]")?;
+                }
+                return Err(Halt::End);
+            }
+            Err(OptStop::Trunc) => {
+                let proto = line.proto;
+                line.print(format_args!(" [|{proto}]"))?;
+                if ch.is_some() {
+                    line.text(">")?;
+                }
+                return Err(Halt::End);
+            }
+            Err(OptStop::Halt(h)) => return Err(h),
+        }
+        line.text("]")?;
+    }
+    line.print(format_args!(", length {length}"))?;
+    Ok(())
+}
+
+/// How the option walk stopped early: print-tcp.c's `bad` and `trunc`
+/// labels, or a longjmp / write error.
+enum OptStop {
+    Bad,
+    Trunc,
+    Halt(Halt),
+}
+
+impl From<Halt> for OptStop {
+    fn from(h: Halt) -> Self {
+        OptStop::Halt(h)
+    }
+}
+
+impl From<std::io::Error> for OptStop {
+    fn from(e: std::io::Error) -> Self {
+        OptStop::Halt(Halt::Io(e))
+    }
+}
+
+struct Options<'a> {
+    /// The TCP header (as captured and within the IP length).
+    tp: &'a [u8],
+    flags: u8,
+    rev: bool,
+    thseq: u32,
+    thack: u32,
+    /// The payload was captured whole (for the MD5 option's message).
+    payload_complete: bool,
+}
+
+impl Options<'_> {
+    /// The option loop of `tcp_print`; `hlen` is the option space the data
+    /// offset announces; `ch` is the separator, set after the first option.
+    fn write<W: Write>(
+        &self,
+        line: &mut Line<'_, W>,
+        mut hlen: u32,
+        ch: &mut Option<char>,
+    ) -> Result<(), OptStop> {
+        let tp = self.tp;
+        let mut cp = 20usize;
+        while hlen > 0 {
+            if let Some(c) = *ch {
+                line.print(format_args!("{c}"))?;
+            }
+            let opt = tp.u8_at(cp)?;
+            cp += 1;
+            let len: u32 = if opt == 0 || opt == 1 {
+                1
+            } else {
+                let len = u32::from(tp.u8_at(cp)?);
+                cp += 1;
+                if len < 2 || len > hlen {
+                    return Err(OptStop::Bad);
+                }
+                hlen -= 1;
+                len
+            };
+            hlen -= 1;
+            // LENCHECK: `l` bytes must be left in the header and captured.
+            let lencheck = |l: u32| -> Result<(), OptStop> {
+                if l > hlen {
+                    Err(OptStop::Bad)
+                } else if tp.len() < cp + l as usize {
+                    Err(OptStop::Trunc)
+                } else {
+                    Ok(())
+                }
+            };
+            let name = match opt {
+                0 => "eol",
+                1 => "nop",
+                2 => "mss",
+                3 => "wscale",
+                4 => "sackOK",
+                5 => "sack",
+                6 => "echo",
+                7 => "echoreply",
+                8 => "TS",
+                11 => "cc",
+                12 => "ccnew",
+                13 => "",
+                19 => "md5",
+                20 => "scps",
+                28 => "uto",
+                29 => "tcp-ao",
+                30 => "mptcp",
+                34 => "tfo",
+                254 => "exp",
+                _ => "",
+            };
+            if name.is_empty() && opt != 13 {
+                line.print(format_args!("unknown-{opt}"))?;
+            } else {
+                line.text(name)?;
+            }
+            let mut datalen: u32 = 0;
+            match opt {
+                2 => {
+                    datalen = 2;
+                    lencheck(datalen)?;
+                    line.print(format_args!(" {}", tp.u16_at(cp)?))?;
+                }
+                3 => {
+                    datalen = 1;
+                    lencheck(datalen)?;
+                    line.print(format_args!(" {}", tp.u8_at(cp)?))?;
+                }
+                5 => {
+                    datalen = len - 2;
+                    if datalen & 7 != 0 {
+                        line.text(" invalid sack")?;
+                    } else {
+                        line.print(format_args!(" {} ", datalen / 8))?;
+                        let mut i = 0;
+                        while i < datalen {
+                            lencheck(i + 4)?;
+                            let mut s = tp.u32_at(cp + i as usize)?;
+                            lencheck(i + 8)?;
+                            let mut e = tp.u32_at(cp + i as usize + 4)?;
+                            let base = if self.rev { self.thseq } else { self.thack };
+                            s = s.wrapping_sub(base);
+                            e = e.wrapping_sub(base);
+                            line.print(format_args!("{{{s}:{e}}}"))?;
+                            i += 8;
+                        }
+                    }
+                }
+                6 | 7 | 11 | 12 | 13 => {
+                    datalen = 4;
+                    lencheck(datalen)?;
+                    line.print(format_args!(" {}", tp.u32_at(cp)?))?;
+                }
+                8 => {
+                    datalen = 8;
+                    lencheck(datalen)?;
+                    line.print(format_args!(
+                        " val {} ecr {}",
+                        tp.u32_at(cp)?,
+                        tp.u32_at(cp + 4)?
+                    ))?;
+                }
+                19 => {
+                    datalen = 16;
+                    lencheck(datalen)?;
+                    line.text(" ")?;
+                    // Debian's tcpdump is built with libcrypto, without -M.
+                    if !self.payload_complete {
+                        line.text("snaplen too short, ")?;
+                    } else {
+                        line.text("shared secret not supplied with -M, ")?;
+                    }
+                    line.text("can't check - ")?;
+                    for i in 0..16 {
+                        line.print(format_args!("{:02x}", tp.u8_at(cp + i)?))?;
+                    }
+                }
+                20 => {
+                    datalen = 2;
+                    lencheck(datalen)?;
+                    line.print(format_args!(
+                        " cap {:02x} id {}",
+                        tp.u8_at(cp)?,
+                        tp.u8_at(cp + 1)?
+                    ))?;
+                }
+                29 => {
+                    datalen = len - 2;
+                    if datalen < 2 {
+                        line.text(" (invalid)")?;
+                    } else {
+                        lencheck(1)?;
+                        line.print(format_args!(" keyid {}", tp.u8_at(cp)?))?;
+                        lencheck(2)?;
+                        line.print(format_args!(" rnextkeyid {}", tp.u8_at(cp + 1)?))?;
+                        if datalen > 2 {
+                            line.text(" mac 0x")?;
+                            for i in 2..datalen {
+                                lencheck(i + 1)?;
+                                line.print(format_args!("{:02x}", tp.u8_at(cp + i as usize)?))?;
+                            }
+                        }
+                    }
+                }
+                0 | 1 | 4 => {}
+                28 => {
+                    datalen = 2;
+                    lencheck(datalen)?;
+                    let mut utoval = u32::from(tp.u16_at(cp)?);
+                    line.print(format_args!(" 0x{utoval:x}"))?;
+                    if utoval & 1 != 0 {
+                        utoval = (utoval >> 1) * 60;
+                    } else {
+                        utoval >>= 1;
+                    }
+                    line.print(format_args!(" {utoval}"))?;
+                }
+                30 => {
+                    datalen = len - 2;
+                    lencheck(datalen)?;
+                    let option = &tp[cp - 2..cp - 2 + len as usize];
+                    if !write_mptcp(line, option, self.flags)? {
+                        return Err(OptStop::Bad);
+                    }
+                }
+                34 => {
+                    datalen = len - 2;
+                    lencheck(datalen)?;
+                    line.text(" ")?;
+                    write_fastopen(line, &tp[cp..cp + datalen as usize], false)?;
+                }
+                254 => {
+                    datalen = len - 2;
+                    lencheck(datalen)?;
+                    if datalen < 2 {
+                        return Err(OptStop::Bad);
+                    }
+                    let magic = tp.u16_at(cp)?;
+                    line.text("-")?;
+                    if magic == 0xF989 {
+                        write_fastopen(line, &tp[cp + 2..cp + datalen as usize], true)?;
+                    } else {
+                        line.print(format_args!("{magic:04x}"))?;
+                    }
+                }
+                _ => {
+                    datalen = len - 2;
+                    if datalen > 0 {
+                        line.text(" 0x")?;
+                    }
+                    for i in 0..datalen {
+                        lencheck(i + 1)?;
+                        line.print(format_args!("{:02x}", tp.u8_at(cp + i as usize)?))?;
+                    }
+                }
+            }
+            cp += datalen as usize;
+            hlen -= datalen;
+            datalen += 1;
+            if opt != 0 && opt != 1 {
+                datalen += 1;
+            }
+            if datalen != len {
+                line.print(format_args!("[len {len}]"))?;
+            }
+            *ch = Some(',');
+            if opt == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `print_tcp_fastopen_option`.
+fn write_fastopen<W: Write>(line: &mut Line<'_, W>, cookie: &[u8], experimental: bool) -> Step {
+    if experimental {
+        line.text("tfo")?;
+    }
+    if cookie.is_empty() {
+        line.text(" cookiereq")
+    } else if cookie.len() & 1 != 0 || cookie.len() < 4 || cookie.len() > 16 {
+        line.text(" (invalid)")
+    } else {
+        line.text(" cookie ")?;
+        for b in cookie {
+            line.print(format_args!("{b:02x}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// print-mptcp.c's `mptcp_print` over the whole option (kind and length
+/// included): returns false where tcpdump reports `[bad opt]`.
+fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u8) -> Step<bool> {
+    line.proto = "mptcp";
+    let len = opt.len();
+    if len < 3 {
+        return Ok(false);
+    }
+    let subtype = (opt.u8_at(2)? >> 4).min(8);
+    const NAMES: [&str; 9] = [
+        "capable",
+        "join",
+        "dss",
+        "add-addr",
+        "rem-addr",
+        "prio",
+        "fail",
+        "fast-close",
+        "unknown",
+    ];
+    line.print(format_args!(" {len} {}", NAMES[usize::from(subtype)]))?;
+    match subtype {
+        0 => {
+            let syn_ok = (len == 12 || len == 4) && flags & SYN != 0;
+            let ack_ok = (len == 20 || len == 22) && flags & (SYN | ACK) == ACK;
+            if !syn_ok && !ack_ok {
+                return Ok(false);
+            }
+            let version = opt.u8_at(2)? & 0xF;
+            if version > 1 {
+                line.print(format_args!(" Unknown Version ({version})"))?;
+                return Ok(true);
+            }
+            line.print(format_args!(" v{version}"))?;
+            if opt.u8_at(3)? & 0x80 != 0 {
+                line.text(" csum")?;
+            }
+            if len == 12 || len >= 20 {
+                line.print(format_args!(" {{0x{:x}", opt.u64_at(4)?))?;
+                if len >= 20 {
+                    line.print(format_args!(",0x{:x}", opt.u64_at(12)?))?;
+                }
+                line.text("}")?;
+            }
+        }
+        1 => {
+            let ok = (len == 12 && flags & SYN != 0)
+                || (len == 16 && flags & (SYN | ACK) == SYN | ACK)
+                || (len == 24 && flags & ACK != 0);
+            if !ok {
+                return Ok(false);
+            }
+            if len != 24 {
+                if opt.u8_at(2)? & 1 != 0 {
+                    line.text(" backup")?;
+                }
+                line.print(format_args!(" id {}", opt.u8_at(3)?))?;
+            }
+            match len {
+                12 => line.print(format_args!(
+                    " token 0x{:x} nonce 0x{:x}",
+                    opt.u32_at(4)?,
+                    opt.u32_at(8)?
+                ))?,
+                16 => line.print(format_args!(
+                    " hmac 0x{:x} nonce 0x{:x}",
+                    opt.u64_at(4)?,
+                    opt.u32_at(12)?
+                ))?,
+                _ => {
+                    line.text(" hmac 0x")?;
+                    for b in opt.bytes_at(4, 20)? {
+                        line.print(format_args!("{b:02x}"))?;
+                    }
+                }
+            }
+        }
+        2 => {
+            if len < 4 || flags & SYN != 0 {
+                return Ok(false);
+            }
+            let f = opt.u8_at(3)?;
+            if f & 0x10 != 0 {
+                line.text(" fin")?;
+            }
+            let mut at = 4;
+            let mut left = len - 4;
+            if f & 0x01 != 0 {
+                line.text(" ack ")?;
+                if f & 0x02 != 0 {
+                    if left < 8 {
+                        return Ok(false);
+                    }
+                    line.print(format_args!("{}", opt.u64_at(at)?))?;
+                    at += 8;
+                    left -= 8;
+                } else {
+                    if left < 4 {
+                        return Ok(false);
+                    }
+                    line.print(format_args!("{}", opt.u32_at(at)?))?;
+                    at += 4;
+                    left -= 4;
+                }
+            }
+            if f & 0x04 != 0 {
+                line.text(" seq ")?;
+                if f & 0x08 != 0 {
+                    if left < 8 {
+                        return Ok(false);
+                    }
+                    line.print(format_args!("{}", opt.u64_at(at)?))?;
+                    at += 8;
+                    left -= 8;
+                } else {
+                    if left < 4 {
+                        return Ok(false);
+                    }
+                    line.print(format_args!("{}", opt.u32_at(at)?))?;
+                    at += 4;
+                    left -= 4;
+                }
+                if left < 4 {
+                    return Ok(false);
+                }
+                line.print(format_args!(" subseq {}", opt.u32_at(at)?))?;
+                at += 4;
+                left -= 4;
+                if left < 2 {
+                    return Ok(false);
+                }
+                line.print(format_args!(" len {}", opt.u16_at(at)?))?;
+                at += 2;
+                left -= 2;
+                if left >= 2 {
+                    line.print(format_args!(" csum 0x{:x}", opt.u16_at(at)?))?;
+                    left -= 2;
+                }
+            }
+            if left != 0 {
+                return Ok(false);
+            }
+        }
+        3 => {
+            if ![8, 10, 16, 18, 20, 22, 28, 30].contains(&len) {
+                return Ok(false);
+            }
+            let echo = match opt.u8_at(2)? & 0xF {
+                0x6 => "v0-ip6",
+                0x4 => "v0-ip4",
+                0x1 => "v1-echo",
+                0x0 => "v1",
+                _ => "[bad version/echo]",
+            };
+            line.print(format_args!(" {echo} id {}", opt.u8_at(3)?))?;
+            if matches!(len, 8 | 10 | 16 | 18) {
+                line.print(format_args!(" {}", Addr(opt.bytes_at(4, 4)?)))?;
+                if len == 10 || len == 18 {
+                    line.print(format_args!(":{}", opt.u16_at(8)?))?;
+                }
+                if len == 16 {
+                    line.print(format_args!(" hmac 0x{:x}", opt.u64_at(8)?))?;
+                }
+                if len == 18 {
+                    line.print(format_args!(" hmac 0x{:x}", opt.u64_at(10)?))?;
+                }
+            } else {
+                line.print(format_args!(" {}", Addr(opt.bytes_at(4, 16)?)))?;
+                if len == 22 || len == 30 {
+                    line.print(format_args!(":{}", opt.u16_at(20)?))?;
+                }
+                if len == 28 {
+                    line.print(format_args!(" hmac 0x{:x}", opt.u64_at(20)?))?;
+                }
+                if len == 30 {
+                    line.print(format_args!(" hmac 0x{:x}", opt.u64_at(22)?))?;
+                }
+            }
+        }
+        4 => {
+            if len < 4 {
+                return Ok(false);
+            }
+            line.text(" id")?;
+            for i in 0..len - 3 {
+                line.print(format_args!(" {}", opt.u8_at(3 + i)?))?;
+            }
+        }
+        5 => {
+            if len != 3 && len != 4 {
+                return Ok(false);
+            }
+            if opt.u8_at(2)? & 1 != 0 {
+                line.text(" backup")?;
+            } else {
+                line.text(" non-backup")?;
+            }
+            if len == 4 {
+                line.print(format_args!(" id {}", opt.u8_at(3)?))?;
+            }
+        }
+        6 => {
+            if len != 12 {
+                return Ok(false);
+            }
+            line.print(format_args!(" seq {}", opt.u64_at(4)?))?;
+        }
+        7 => {
+            if len != 12 {
+                return Ok(false);
+            }
+            line.print(format_args!(" key 0x{:x}", opt.u64_at(4)?))?;
+        }
+        _ => {}
+    }
+    Ok(true)
+}

@@ -1,0 +1,19 @@
+//! synack-dissector: connection tracking, roles, states, verdicts and output formats.
+//!
+//! A decoded TCP segment becomes a [`segment::Segment`]; the [`tracker::Tracker`]
+//! finds its [`connection::Connection`], which gives the packet's
+//! [`annotation::Annotation`] and, when the connection ends, its
+//! [`verdict::Verdict`]. The [`format`] sinks render those.
+
+pub mod annotation;
+pub mod cli;
+pub mod completeness;
+pub mod connection;
+pub mod format;
+pub mod pipeline;
+pub mod segment;
+pub mod seq;
+pub mod states;
+pub mod tracker;
+pub mod verdict;
+pub mod zeek;
