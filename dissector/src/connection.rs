@@ -86,7 +86,7 @@ impl Connection {
         let src_is_client = if f.syn() {
             !f.ack()
         } else {
-            seg.src.port > seg.dst.port || seg.src.port == seg.dst.port
+            seg.src.port >= seg.dst.port
         };
         let (client, server) = if src_is_client {
             (seg.src, seg.dst)

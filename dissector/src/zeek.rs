@@ -1,32 +1,1326 @@
-//! PLACEHOLDER (the Zeek helper replaces this file): Zeek's conn_state and history.
+//! Zeek's `conn_state` and `history` for a TCP connection, computed the way
+//! Zeek (8.x, default settings) computes them.
+//!
+//! This follows Zeek's sources: the TCP endpoint state machine of
+//! `TCPSessionAdapter` (`UpdateInactiveState`, `UpdateSYN_SentState`, ...),
+//! the per-packet bookkeeping of `TCPSessionAdapter::Process` (relative
+//! sequence numbers with wrap counting, `update_history`, `update_window`,
+//! `update_last_seq`), the connection-level history of `Connection`
+//! (`CheckHistory`, `ScaledHistoryEntry`, `FlipRoles`), the content-gap
+//! accounting of `TCP_Reassembler`, the checksum rule of
+//! `TCPAnalyzer::ValidateChecksum`, the role choice of
+//! `TCPAnalyzer::WantConnection`, the reuse rule of
+//! `TCPSessionAdapter::IsReuse`, the removal timers, and the `conn_state`
+//! function of `base/protocols/conn/main.zeek`.
+//!
+//! What is left out is listed in the docs of [`ZeekConnection`].
+
+mod history;
+mod reassembly;
 
 use synack_core::flow::Endpoint;
 
+use crate::annotation::Warning;
 use crate::segment::Segment;
 
-/// Zeek's view of one connection.
+use history::{mask, History, Scaled};
+use reassembly::Reassembler;
+
+const NS: u64 = 1_000_000_000;
+/// `TOO_LARGE_SEQ_DELTA`.
+const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+/// `tcp_attempt_delay`.
+const TCP_ATTEMPT_DELAY: u64 = 5 * NS;
+/// `tcp_SYN_timeout`: the first expiry check.
+const TCP_SYN_TIMEOUT: u64 = 5 * NS;
+/// `tcp_session_timer`: the period of the expiry checks.
+const TCP_SESSION_TIMER: u64 = 6 * NS;
+/// `tcp_connection_linger`.
+const TCP_CONNECTION_LINGER: u64 = 5 * NS;
+/// `tcp_close_delay`.
+const TCP_CLOSE_DELAY: u64 = 5 * NS;
+/// `tcp_reset_delay`.
+const TCP_RESET_DELAY: u64 = 5 * NS;
+/// `tcp_inactivity_timeout`, once the handshake is over.
+const TCP_INACTIVITY_TIMEOUT: u64 = 300 * NS;
+/// `udp_inactivity_timeout`, which Zeek also sets for a new TCP connection.
+const UDP_INACTIVITY_TIMEOUT: u64 = 60 * NS;
+/// `tcp_max_initial_window`.
+const TCP_MAX_INITIAL_WINDOW: u64 = 16_384;
+/// `tcp_max_above_hole_without_any_acks`.
+const TCP_MAX_ABOVE_HOLE_WITHOUT_ANY_ACKS: u64 = 16_384;
+/// `tcp_excessive_data_without_further_acks`.
+const TCP_EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS: u64 = 10 * 1024 * 1024;
+
+/// `first_packet_seen` bits.
+const SEEN_ORIG: u8 = 1;
+const SEEN_RESP: u8 = 2;
+
+/// Zeek's TCP endpoint states (`TCP_ENDPOINT_*`, as `c$orig$state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ZeekEndpointState {
+    /// Nothing seen from this side.
+    Inactive = 0,
+    /// A SYN seen, not yet acknowledged.
+    SynSent = 1,
+    /// A SYN-ACK seen without the initial SYN.
+    SynAckSent = 2,
+    /// Data seen without a SYN.
+    Partial = 3,
+    /// Handshake done.
+    Established = 4,
+    /// A FIN seen.
+    Closed = 5,
+    /// A RST seen.
+    Reset = 6,
+}
+
+impl ZeekEndpointState {
+    /// The number Zeek prints for it (`state=5`).
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn is_handshake(self) -> bool {
+        matches!(
+            self,
+            ZeekEndpointState::Inactive | ZeekEndpointState::SynSent | ZeekEndpointState::SynAckSent
+        )
+    }
+
+    fn is_inactive(self) -> bool {
+        matches!(self, ZeekEndpointState::Inactive | ZeekEndpointState::Partial)
+    }
+}
+
+/// The TCP ports base Zeek registers as `likely_server_ports` (all base
+/// protocol scripts loaded, as `zeek -r` does without `-b`).
+pub const DEFAULT_LIKELY_SERVER_PORTS: &[u16] = &[
+    21, 22, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631,
+    636, 750, 989, 990, 992, 993, 995, 1080, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269,
+    5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+];
+
+/// The settings that differ between Zeek runs and change roles.
+#[derive(Clone, Copy, Debug)]
+pub struct ZeekConfig {
+    /// `likely_server_ports` (TCP): a first packet that is not a plain SYN and
+    /// comes from one of these makes its receiver the originator.
+    pub likely_server_ports: &'static [u16],
+}
+
+impl Default for ZeekConfig {
+    fn default() -> Self {
+        ZeekConfig {
+            likely_server_ports: DEFAULT_LIKELY_SERVER_PORTS,
+        }
+    }
+}
+
+/// One side of the connection (`TCP_Endpoint`), indexed by network endpoint.
+#[derive(Clone, Debug)]
+struct Side {
+    addr: Endpoint,
+    state: ZeekEndpointState,
+    prev_state: ZeekEndpointState,
+    /// Initial sequence number (a signed 64-bit value in Zeek).
+    start_seq: i64,
+    last_seq: u32,
+    ack_seq: u32,
+    seq_wraps: u32,
+    ack_wraps: u32,
+    /// Relative sequence number just past the FIN.
+    fin_seq: u64,
+    fin_cnt: u32,
+    did_close: bool,
+    hist_last_syn: u64,
+    hist_last_fin: u64,
+    hist_last_rst: u64,
+    checksum_errors: Scaled,
+    retransmissions: Scaled,
+    zero_windows: Scaled,
+    gaps: Scaled,
+    reassembler: Reassembler,
+}
+
+impl Side {
+    fn new(addr: Endpoint) -> Side {
+        Side {
+            addr,
+            state: ZeekEndpointState::Inactive,
+            prev_state: ZeekEndpointState::Inactive,
+            start_seq: 0,
+            last_seq: 0,
+            ack_seq: 0,
+            seq_wraps: 0,
+            ack_wraps: 0,
+            fin_seq: 0,
+            fin_cnt: 0,
+            did_close: false,
+            hist_last_syn: 0,
+            hist_last_fin: 0,
+            hist_last_rst: 0,
+            checksum_errors: Scaled::new(),
+            retransmissions: Scaled::new(),
+            zero_windows: Scaled::new(),
+            gaps: Scaled::new(),
+            reassembler: Reassembler::new(),
+        }
+    }
+
+    fn start_seq32(&self) -> u32 {
+        self.start_seq as u32
+    }
+
+    fn init_seqs(&mut self, start: u32, last: u32) {
+        self.start_seq = i64::from(start);
+        self.ack_seq = start;
+        self.last_seq = last;
+    }
+
+    fn full(seq: u32, wraps: u32) -> u64 {
+        (u64::from(wraps) << 32) + u64::from(seq)
+    }
+
+    /// `ToRelativeSeqSpace`.
+    fn relative(&self, seq: u32, wraps: u32) -> u64 {
+        Side::full(seq, wraps).wrapping_sub(self.start_seq as u64)
+    }
+
+    fn update_last_seq(&mut self, seq: u32) {
+        if seq < self.last_seq {
+            self.seq_wraps += 1;
+        }
+        self.last_seq = seq;
+    }
+
+    fn update_ack_seq(&mut self, seq: u32) {
+        if seq < self.ack_seq {
+            self.ack_wraps += 1;
+        }
+        self.ack_seq = seq;
+    }
+
+    /// `NoDataAcked`.
+    fn no_data_acked(&self) -> bool {
+        let ack = Side::full(self.ack_seq, self.ack_wraps);
+        let start = self.start_seq as u64;
+        ack == start || ack == start.wrapping_add(1)
+    }
+}
+
+fn seq_delta(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+/// `get_relative_seq`: the sequence number relative to the side's initial
+/// one, and whether it lies before it.
+fn relative_seq(side: &Side, cur: u32, last: u32, wraps: u32) -> (u64, bool) {
+    let mut wraps = wraps;
+    let delta = seq_delta(cur, last);
+    if delta < 0 {
+        if wraps > 0 && cur > last {
+            wraps -= 1;
+        }
+    } else if delta > 0 && cur < last {
+        wraps += 1;
+    }
+    if wraps == 0 {
+        let d = seq_delta(cur, side.start_seq32());
+        return (i64::from(d) as u64, d < 0);
+    }
+    (side.relative(cur, wraps), false)
+}
+
+/// Zeek's view of one connection: who is the originator, both endpoint
+/// states, the history.
+///
+/// Feed it every packet of one connection ([`observe`](Self::observe)); ask
+/// [`advance_time`](Self::advance_time) and [`is_reuse`](Self::is_reuse)
+/// before each packet whether Zeek would start a new connection for it.
+///
+/// Left out of Zeek's behaviour:
+/// - application analyzers (they can flip roles, e.g. DNS, or skip a
+///   connection); only the TCP layer is modelled, with reassembly on for
+///   every connection as `dpd_reassemble_first_packets` makes it;
+/// - the IP layer (bad IPv4 checksums, fragments, `truncated_IP_len`
+///   drops): the caller decides which packets reach TCP;
+/// - the partial-close timer (only armed when a `connection_partial_close`
+///   handler exists, which base scripts do not have);
+/// - the reassembler keeps at most 64 out-of-order ranges per direction
+///   (more are merged), and the history at most 96 letters.
+///
+/// The flip Zeek does on the second packet of a connection that began with
+/// a SYN-ACK (zeek/zeek#2191) is modelled on its observed result: history
+/// and roles as if the flip had been made before the first packet.
 #[derive(Clone, Debug)]
 pub struct ZeekConnection {
-    orig: Endpoint,
+    sides: [Side; 2],
+    /// Index in `sides` of the originator.
+    orig: usize,
+    history: History,
+    first_packet_seen: u8,
+    is_partial: bool,
+    /// The TCP analyzer is still active (not finished or reset).
+    is_active: bool,
+    close_deferred: bool,
+    deferred_gen_event: bool,
+    /// Started with a SYN-ACK and was flipped on a later packet.
+    flipped_late: bool,
+    // Time.
+    started: bool,
+    last_time: u64,
+    inactivity_timeout: u64,
+    attempt_at: Option<u64>,
+    reset_at: Option<u64>,
+    delete_at: Option<u64>,
+    expire_at: [Option<u64>; 3],
+    removed: bool,
 }
 
 impl ZeekConnection {
-    /// Starts from the first packet.
+    /// Starts from the connection's first packet (Zeek makes its sender the
+    /// originator, then may flip), with base Zeek's `likely_server_ports`.
     pub fn new(first: &Segment) -> Self {
-        ZeekConnection { orig: first.src }
+        ZeekConnection::with_config(first, &ZeekConfig::default())
     }
-    /// Feeds a packet.
-    pub fn observe(&mut self, _seg: &Segment, _ts_ns: u64, _checksum_ok: Option<bool>) {}
-    /// conn_state.
+
+    /// Starts from the connection's first packet with the given settings.
+    pub fn with_config(first: &Segment, config: &ZeekConfig) -> Self {
+        let mut c = ZeekConnection {
+            sides: [Side::new(first.src), Side::new(first.dst)],
+            orig: 0,
+            history: History::new(),
+            first_packet_seen: 0,
+            is_partial: false,
+            is_active: true,
+            close_deferred: false,
+            deferred_gen_event: false,
+            flipped_late: false,
+            started: false,
+            last_time: 0,
+            inactivity_timeout: UDP_INACTIVITY_TIMEOUT,
+            attempt_at: None,
+            reset_at: None,
+            delete_at: None,
+            expire_at: [None; 3],
+            removed: false,
+        };
+        if want_flip(first, config.likely_server_ports) {
+            c.orig = 1;
+            c.history.add(b'^');
+        }
+        c
+    }
+
+    /// Feeds a packet (the first one too), with its timestamp and whether its
+    /// checksum verified (None: not checked, as with `zeek -C` or a segment
+    /// not captured whole).
+    pub fn observe(&mut self, seg: &Segment, ts_ns: u64, checksum_ok: Option<bool>) {
+        self.start(ts_ns);
+        let Some(sender) = self.side_of(seg) else {
+            return;
+        };
+        if checksum_ok == Some(false) {
+            let is_orig = sender == self.orig;
+            if self.sides[sender].checksum_errors.hit() {
+                self.history.add_for(is_orig, b'C');
+            }
+            return;
+        }
+        self.maybe_flip_late(seg);
+        self.process(sender, seg, ts_ns);
+    }
+
+    /// `conn_state` as Zeek's conn.log writes it.
     pub fn conn_state(&self) -> &'static str {
-        "OTH"
+        let o = &self.sides[self.orig];
+        let r = &self.sides[self.orig ^ 1];
+        let (os, rs) = (o.state, r.state);
+        use ZeekEndpointState::*;
+        if rs == Reset {
+            if matches!(os, SynSent | SynAckSent)
+                || (os == Reset && self.size(self.orig) == 0 && self.size(self.orig ^ 1) == 0)
+            {
+                "REJ"
+            } else if os.is_inactive() {
+                "RSTRH"
+            } else {
+                "RSTR"
+            }
+        } else if os == Reset {
+            if rs.is_inactive() {
+                if rstos0_history(self.history()) {
+                    "RSTOS0"
+                } else {
+                    "OTH"
+                }
+            } else {
+                "RSTO"
+            }
+        } else if rs == Closed && os == Closed {
+            "SF"
+        } else if os == Closed {
+            if rs.is_inactive() {
+                "SH"
+            } else {
+                "S2"
+            }
+        } else if rs == Closed {
+            if os.is_inactive() {
+                "SHR"
+            } else {
+                "S3"
+            }
+        } else if os == SynSent && rs == Inactive {
+            "S0"
+        } else if os == Established && rs == Established {
+            "S1"
+        } else {
+            "OTH"
+        }
     }
-    /// history.
+
+    /// history letters as Zeek's conn.log writes them.
     pub fn history(&self) -> &str {
-        ""
+        self.history.as_str()
     }
-    /// The originator.
+
+    /// The originator endpoint (after any flip).
     pub fn originator(&self) -> Endpoint {
-        self.orig
+        self.sides[self.orig].addr
+    }
+
+    /// The responder endpoint (after any flip).
+    pub fn responder(&self) -> Endpoint {
+        self.sides[self.orig ^ 1].addr
+    }
+
+    /// The originator's state (`c$orig$state`).
+    pub fn orig_state(&self) -> ZeekEndpointState {
+        self.sides[self.orig].state
+    }
+
+    /// The responder's state (`c$resp$state`).
+    pub fn resp_state(&self) -> ZeekEndpointState {
+        self.sides[self.orig ^ 1].state
+    }
+
+    /// The originator's payload size as Zeek estimates it (`c$orig$size`).
+    pub fn orig_size(&self) -> u64 {
+        self.size(self.orig)
+    }
+
+    /// The responder's payload size as Zeek estimates it (`c$resp$size`).
+    pub fn resp_size(&self) -> u64 {
+        self.size(self.orig ^ 1)
+    }
+
+    /// Moves the clock to `now_ns` (the next packet's time) and tells whether
+    /// Zeek's timers would have removed the connection by then (inactivity,
+    /// connection attempt, close and reset delays, expiry checks). Once true,
+    /// it stays true; a packet of the same flow then starts a new connection.
+    pub fn advance_time(&mut self, now_ns: u64) -> bool {
+        if !self.started {
+            self.start(now_ns);
+            return false;
+        }
+        if self.removed {
+            return true;
+        }
+        self.removed = self.timers_remove_by(now_ns);
+        self.removed
+    }
+
+    /// `TCPSessionAdapter::IsReuse`: true when this SYN (or SYN-ACK) starts
+    /// a new connection on the same addresses and ports.
+    pub fn is_reuse(&self, seg: &Segment) -> bool {
+        let f = seg.flags;
+        if !f.syn() {
+            return false;
+        }
+        let orig = self.orig;
+        let mut conn_orig = orig;
+        if f.ack() {
+            if self.sides[orig].state != ZeekEndpointState::Inactive {
+                return false;
+            }
+            conn_orig = orig ^ 1;
+        }
+        let resp = &self.sides[orig ^ 1];
+        let closed = self.sides[orig].did_close || resp.did_close;
+        if !closed {
+            let c = &self.sides[conn_orig];
+            if seg.seq == c.start_seq32() {
+                return false;
+            }
+            if !f.ack()
+                && c.state == ZeekEndpointState::SynAckSent
+                && resp.state == ZeekEndpointState::Inactive
+                && seg.seq == resp.start_seq32()
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn side_of(&self, seg: &Segment) -> Option<usize> {
+        if seg.src == self.sides[0].addr && seg.dst == self.sides[1].addr {
+            Some(0)
+        } else if seg.src == self.sides[1].addr && seg.dst == self.sides[0].addr {
+            Some(1)
+        } else {
+            None
+        }
+    }
+
+    fn start(&mut self, ts: u64) {
+        if !self.started {
+            self.started = true;
+            self.last_time = ts;
+            self.expire_at[0] = Some(ts + TCP_SYN_TIMEOUT);
+        }
+    }
+
+    /// `TCP_Endpoint::SetState`, with its switch to the TCP inactivity
+    /// timeout when the handshake ends.
+    fn set_state(&mut self, i: usize, new: ZeekEndpointState) {
+        let old = self.sides[i].state;
+        if new == old {
+            return;
+        }
+        if !new.is_handshake() && old.is_handshake() && self.sides[i ^ 1].state.is_handshake() {
+            self.inactivity_timeout = TCP_INACTIVITY_TIMEOUT;
+        }
+        self.sides[i].prev_state = old;
+        self.sides[i].state = new;
+    }
+
+    /// `Connection::FlipRoles` during the handshake (SYN/SYN-ACK reversal).
+    fn flip_roles(&mut self) {
+        self.orig ^= 1;
+        let f = self.first_packet_seen;
+        self.first_packet_seen =
+            (if f & SEEN_ORIG != 0 { SEEN_RESP } else { 0 }) | (if f & SEEN_RESP != 0 { SEEN_ORIG } else { 0 });
+        self.is_partial = false;
+        self.history.add(b'^');
+    }
+
+    /// A connection that began with a SYN-ACK (the SYN unseen) is flipped
+    /// once an ACK or data follows in either direction (zeek/zeek#2191); the
+    /// result is as if the SYN-ACK's sender had been the responder from the
+    /// start.
+    fn maybe_flip_late(&mut self, seg: &Segment) {
+        let f = seg.flags;
+        let (o, r) = (self.orig, self.orig ^ 1);
+        if self.flipped_late
+            || self.sides[o].state != ZeekEndpointState::SynAckSent
+            || self.sides[r].state != ZeekEndpointState::Inactive
+            || f.syn()
+            || f.rst()
+            || !(f.ack() || seg.payload_len > 0)
+        {
+            return;
+        }
+        self.flipped_late = true;
+        self.history.flip_retroactively();
+        self.orig = r;
+        let f = self.first_packet_seen;
+        self.first_packet_seen =
+            (if f & SEEN_ORIG != 0 { SEEN_RESP } else { 0 }) | (if f & SEEN_RESP != 0 { SEEN_ORIG } else { 0 });
+        self.is_partial = false;
+        // The SYN-ACK as the responder's: ESTABLISHED from INACTIVE.
+        let s = &mut self.sides[o];
+        s.state = ZeekEndpointState::Inactive;
+        s.prev_state = ZeekEndpointState::Inactive;
+        self.set_state(o, ZeekEndpointState::Established);
+        self.attempt_at = None;
+    }
+
+    /// `TCPSessionAdapter::Process` for a packet from `sides[e]`.
+    fn process(&mut self, e: usize, seg: &Segment, t: u64) {
+        let p = e ^ 1;
+        let is_orig = e == self.orig;
+        let flags = seg.flags;
+        let len = seg.payload_len;
+        let base_seq = seg.seq;
+        let ack_seq = seg.ack;
+
+        self.set_partial_status(flags.syn(), flags.ack(), is_orig);
+
+        let mut seg_len = i64::from(len) + i64::from(flags.syn()) + i64::from(flags.fin());
+        if flags.rst() {
+            seg_len -= i64::from(len);
+        }
+        let seq_past = base_seq.wrapping_add(seg_len as u32);
+
+        self.init_endpoint(e, flags.syn(), base_seq, seq_past);
+
+        let side = &self.sides[e];
+        let (rel_seq, seq_underflow) = relative_seq(side, base_seq, side.last_seq, side.seq_wraps);
+
+        self.update_history(e, is_orig, seg, rel_seq);
+
+        // update_window: only the zero-window letter matters here.
+        if seg.window == 0
+            && !flags.rst()
+            && self.sides[p].state != ZeekEndpointState::Closed
+            && self.sides[e].state != ZeekEndpointState::Reset
+            && self.sides[e].zero_windows.hit()
+        {
+            self.history.add_for(is_orig, b'W');
+        }
+
+        if !(self.sides[0].did_close && self.sides[1].did_close) {
+            self.last_time = t;
+        }
+
+        if flags.fin() {
+            let s = &mut self.sides[e];
+            s.fin_cnt += 1;
+            s.fin_seq = rel_seq.wrapping_add(seg_len as u64);
+        }
+
+        let mut rel_ack = 0u64;
+        if flags.ack() {
+            if self.sides[p].state == ZeekEndpointState::Inactive {
+                rel_ack = 1;
+                // init_peer
+                let start = ack_seq.wrapping_sub(1);
+                self.sides[p].init_seqs(start, start);
+            } else {
+                let peer = &self.sides[p];
+                let (r, underflow) = relative_seq(peer, ack_seq, peer.ack_seq, peer.ack_wraps);
+                if !underflow {
+                    rel_ack = r;
+                    if !flags.rst() {
+                        // update_ack_seq
+                        let delta = seq_delta(ack_seq, self.sides[p].ack_seq);
+                        if !(ack_seq == 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
+                            self.sides[p].update_ack_seq(ack_seq);
+                        }
+                    }
+                }
+            }
+        }
+
+        let delta_last = self.update_last_seq(e, is_orig, seq_past, seg);
+
+        let (do_close, gen_event) = self.update_state_machine(e, seg, t, delta_last);
+
+        if flags.ack() {
+            self.ack_received(p, rel_ack);
+        }
+
+        // CheckPIA_FirstPacket.
+        self.first_packet_seen |= if is_orig { SEEN_ORIG } else { SEEN_RESP };
+
+        let rel_data_seq = if flags.syn() {
+            rel_seq.wrapping_add(1)
+        } else {
+            rel_seq
+        };
+        // ConnSize is a packet child, so DataSent runs even for a payload not
+        // captured whole; the reassembler then skips it.
+        if len > 0 && !flags.rst() && !seq_underflow && !seg.warnings.contains(Warning::Truncated) {
+            self.data_sent(e, rel_data_seq, u64::from(len));
+        }
+
+        self.check_eof(e);
+
+        if do_close {
+            self.connection_closed(e, gen_event);
+        }
+    }
+
+    /// `SetPartialStatus`.
+    fn set_partial_status(&mut self, syn: bool, ack: bool, is_orig: bool) {
+        if is_orig {
+            if self.first_packet_seen & SEEN_ORIG == 0 {
+                self.is_partial = !syn || ack;
+            }
+        } else if self.first_packet_seen & SEEN_RESP == 0 && !self.is_partial {
+            self.is_partial = !syn;
+        }
+    }
+
+    /// `init_endpoint`.
+    fn init_endpoint(&mut self, e: usize, syn: bool, first: u32, last: u32) {
+        let s = &mut self.sides[e];
+        use ZeekEndpointState::*;
+        match s.state {
+            Inactive => {
+                if syn {
+                    s.init_seqs(first, last);
+                } else {
+                    // As though a SYN had been seen; the first packet is not
+                    // a duplicate.
+                    let start = first.wrapping_sub(1);
+                    s.init_seqs(start, first);
+                }
+            }
+            SynSent | SynAckSent => {
+                if syn && first != s.start_seq32() {
+                    s.init_seqs(first, last);
+                }
+            }
+            Established | Partial => {
+                if syn {
+                    s.init_seqs(first, last);
+                }
+            }
+            Reset => {
+                if syn && s.prev_state == Inactive {
+                    s.init_seqs(first, last);
+                }
+            }
+            Closed => {}
+        }
+    }
+
+    /// `update_history`.
+    fn update_history(&mut self, e: usize, is_orig: bool, seg: &Segment, rel_seq: u64) {
+        let f = seg.flags;
+        let len = u64::from(seg.payload_len);
+        let h = &mut self.history;
+        let s = &mut self.sides[e];
+        let bits = u8::from(f.syn()) + u8::from(f.fin()) + u8::from(f.rst());
+        if bits > 1 {
+            if f.fin() && f.rst() {
+                h.check(is_orig, mask::FIN_RST, b'I');
+            } else {
+                h.check(is_orig, mask::MULTI_FLAG, b'Q');
+            }
+        } else if bits == 1 {
+            if f.syn() {
+                let code = if f.ack() { b'H' } else { b'S' };
+                if h.check(is_orig, mask::SYN, code) && rel_seq != s.hist_last_syn {
+                    h.add_for(is_orig, code);
+                }
+                s.hist_last_syn = rel_seq;
+            }
+            if f.fin() {
+                let at = rel_seq.wrapping_add(len);
+                if h.check(is_orig, mask::FIN, b'F') && at != s.hist_last_fin {
+                    h.add_for(is_orig, b'F');
+                }
+                s.hist_last_fin = at;
+            }
+            if f.rst() {
+                if h.check(is_orig, mask::RST, b'R') && rel_seq != s.hist_last_rst {
+                    h.add_for(is_orig, b'R');
+                }
+                s.hist_last_rst = rel_seq;
+            }
+        } else if len > 0 {
+            h.check(is_orig, mask::DATA, b'D');
+        } else if f.ack() {
+            h.check(is_orig, mask::ACK, b'A');
+        }
+    }
+
+    /// `update_last_seq`, with its retransmission letter.
+    fn update_last_seq(&mut self, e: usize, is_orig: bool, last: u32, seg: &Segment) -> i32 {
+        let f = seg.flags;
+        let s = &mut self.sides[e];
+        let delta = seq_delta(last, s.last_seq);
+        if (f.syn() || f.rst()) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta) {
+        } else if f.fin() && s.last_seq == s.start_seq32().wrapping_add(1) {
+            s.update_last_seq(last);
+        } else if s.state == ZeekEndpointState::Reset {
+        } else if delta > 0 {
+            s.update_last_seq(last);
+        } else if seg.payload_len > 0 && s.retransmissions.hit() {
+            self.history.add_for(is_orig, b'T');
+        }
+        delta
+    }
+
+    /// `UpdateStateMachine`: returns (do_close, gen_event).
+    fn update_state_machine(&mut self, e: usize, seg: &Segment, t: u64, delta_last: i32) -> (bool, bool) {
+        use ZeekEndpointState::*;
+        match self.sides[e].state {
+            Inactive => self.update_inactive(e, seg, t),
+            SynSent | SynAckSent => self.update_syn_sent(e, seg),
+            Established | Partial => self.update_established(e, seg),
+            Closed => {
+                let _ = delta_last;
+                (self.update_closed(e, seg, t), false)
+            }
+            Reset => (false, false),
+        }
+    }
+
+    fn update_inactive(&mut self, e: usize, seg: &Segment, t: u64) -> (bool, bool) {
+        use ZeekEndpointState::*;
+        let p = e ^ 1;
+        let f = seg.flags;
+        let is_orig = e == self.orig;
+        let (mut do_close, mut gen_event) = (false, false);
+        if f.syn() {
+            if is_orig {
+                self.set_state(e, if f.ack() { SynAckSent } else { SynSent });
+                self.attempt_at = Some(t + TCP_ATTEMPT_DELAY);
+            } else {
+                if f.ack() {
+                    // bad_SYN_ack is only a weird.
+                } else if self.sides[p].state == SynAckSent && seg.seq == self.sides[e].start_seq32() {
+                    // SYN/SYN-ACK reversal: flip and establish.
+                    self.is_partial = false;
+                    self.flip_roles();
+                    self.set_state(p, Established);
+                    // SetFirstPacketSeen(true): the SYN's sender is now the originator.
+                    self.first_packet_seen |= SEEN_ORIG;
+                }
+                if self.sides[p].state == SynSent {
+                    self.set_state(p, Established);
+                }
+                self.set_state(e, Established);
+            }
+        }
+        if f.fin() {
+            self.set_state(e, Closed);
+            do_close = true;
+            gen_event = true;
+        }
+        if f.rst() {
+            self.set_state(e, Reset);
+            // The originator's RST to an established peer, or the
+            // responder's to a SYN, is a reject: no close event.
+            let is_orig = e == self.orig;
+            let peer = self.sides[p].state;
+            let is_reject = if is_orig {
+                peer == Established
+            } else {
+                matches!(peer, SynSent | SynAckSent)
+            };
+            do_close = true;
+            gen_event = !is_reject;
+        }
+        if self.sides[e].state == Inactive {
+            let is_orig = e == self.orig;
+            if !is_orig && seg.payload_len == 0 && self.sides[self.orig].state == SynSent {
+                // An ACK of the SYN before the SYN-ACK: not a partial connection.
+            } else if f.ack() && self.sides[p].state == Established {
+                // The SYN was missed: establish.
+                self.set_state(e, Established);
+                self.is_partial = false;
+                self.first_packet_seen |= if is_orig { SEEN_ORIG } else { SEEN_RESP };
+            } else {
+                self.set_state(e, Partial);
+            }
+        }
+        (do_close, gen_event)
+    }
+
+    fn update_syn_sent(&mut self, e: usize, seg: &Segment) -> (bool, bool) {
+        let f = seg.flags;
+        let (mut do_close, mut gen_event) = (false, false);
+        if f.fin() {
+            self.set_state(e, ZeekEndpointState::Closed);
+            do_close = true;
+            gen_event = true;
+        }
+        if f.rst() {
+            self.set_state(e, ZeekEndpointState::Reset);
+            self.is_active = false; // ConnectionReset
+            do_close = true;
+        }
+        (do_close, gen_event)
+    }
+
+    fn update_established(&mut self, e: usize, seg: &Segment) -> (bool, bool) {
+        use ZeekEndpointState::*;
+        let p = e ^ 1;
+        let f = seg.flags;
+        let (mut do_close, mut gen_event) = (false, false);
+        if f.syn() && self.sides[e].state == Partial && self.sides[p].state == Inactive && !f.ack() {
+            self.set_state(e, SynSent);
+        }
+        if f.fin() && !f.rst() {
+            self.set_state(e, Closed);
+            if self.sides[p].state == Reset && self.sides[p].prev_state == Closed {
+                // A FIN followed by a RST from the peer: a normal close after all.
+                self.set_state(p, Closed);
+            }
+            do_close = true;
+            gen_event = true;
+        }
+        if f.rst() {
+            self.set_state(e, Reset);
+            do_close = true;
+            if self.sides[p].state != Reset || self.sides[p].prev_state != Established {
+                self.is_active = false; // ConnectionReset
+            }
+        }
+        (do_close, gen_event)
+    }
+
+    /// Returns do_close.
+    fn update_closed(&mut self, e: usize, seg: &Segment, t: u64) -> bool {
+        let p = e ^ 1;
+        let mut do_close = false;
+        if seg.flags.rst() && self.sides[p].state != ZeekEndpointState::Closed {
+            self.set_state(e, ZeekEndpointState::Reset);
+            if !self.sides[e].did_close {
+                do_close = true;
+            }
+            self.reset_at = Some(t + TCP_RESET_DELAY);
+        }
+        do_close
+    }
+
+    /// `ConnectionClosed`.
+    fn connection_closed(&mut self, e: usize, gen_event: bool) {
+        let p = e ^ 1;
+        if self.data_pending(e) {
+            self.close_deferred = true;
+            if !self.deferred_gen_event {
+                self.deferred_gen_event = gen_event;
+            }
+            return;
+        }
+        self.close_deferred = false;
+        if self.sides[e].did_close {
+            return;
+        }
+        self.sides[e].did_close = true;
+        let close_complete = self.sides[e].state == ZeekEndpointState::Reset
+            || self.sides[p].did_close
+            || self.sides[p].state == ZeekEndpointState::Inactive;
+        if close_complete {
+            if self.sides[e].prev_state != ZeekEndpointState::Inactive
+                || self.sides[p].state != ZeekEndpointState::Inactive
+            {
+                let mut gen = gen_event;
+                if self.deferred_gen_event {
+                    gen = true;
+                    self.deferred_gen_event = false;
+                }
+                if gen {
+                    self.is_active = false; // ConnectionFinished
+                }
+            }
+            // CancelTimers (the analyzer's), then the deletion.
+            self.attempt_at = None;
+            self.reset_at = None;
+            self.expire_at = [None; 3];
+            self.delete_at = Some(self.last_time + TCP_CLOSE_DELAY);
+        } else if self.sides[e].prev_state != ZeekEndpointState::Inactive {
+            let at = self.last_time + TCP_SESSION_TIMER;
+            if let Some(slot) = self.expire_at.iter_mut().find(|s| s.is_none()) {
+                *slot = Some(at);
+            }
+        }
+    }
+
+    /// `TCP_Reassembler::DataPending` for the side about to close.
+    fn data_pending(&self, e: usize) -> bool {
+        let s = &self.sides[e];
+        let ra = &s.reassembler;
+        if ra.skip_deliveries {
+            return false;
+        }
+        let delivered = (s.start_seq as u64).wrapping_add(ra.last_reassem_seq);
+        let last = Side::full(s.last_seq, s.seq_wraps);
+        if last < delivered {
+            return false;
+        }
+        if delivered != last.wrapping_sub(1) && delivered != last {
+            return true;
+        }
+        s.state != ZeekEndpointState::Reset && !self.sides[e ^ 1].reassembler.blocks.is_empty()
+    }
+
+    /// `TCP_Reassembler::CheckEOF` and `EndpointEOF`.
+    fn check_eof(&mut self, e: usize) {
+        let s = &self.sides[e];
+        if s.reassembler.did_eof
+            || !(s.fin_cnt > 0 || matches!(s.state, ZeekEndpointState::Closed | ZeekEndpointState::Reset))
+            || self.data_pending(e)
+        {
+            return;
+        }
+        self.sides[e].reassembler.did_eof = true;
+        if self.close_deferred {
+            let gen = self.deferred_gen_event;
+            self.connection_closed(e, gen);
+            self.close_deferred = false;
+        }
+    }
+
+    /// `TCP_Endpoint::Size`.
+    fn size(&self, i: usize) -> u64 {
+        let s = &self.sides[i];
+        if s.prev_state == ZeekEndpointState::SynSent
+            && s.state == ZeekEndpointState::Reset
+            && self.sides[i ^ 1].state == ZeekEndpointState::Inactive
+            && !s.no_data_acked()
+        {
+            return 0;
+        }
+        let last = Side::full(s.last_seq, s.seq_wraps);
+        let ack = Side::full(s.ack_seq, s.ack_wraps);
+        let start = s.start_seq as u64;
+        let mut size = if last > ack { last.wrapping_sub(start) } else { ack.wrapping_sub(start) };
+        if size != 0 {
+            size -= 1;
+        }
+        if s.fin_cnt > 0 && size != 0 {
+            size -= 1;
+        }
+        size
+    }
+
+    // --- Reassembly bookkeeping (gaps) ---
+
+    /// `TCP_Endpoint::DataSent` / `TCP_Reassembler::DataSent`.
+    fn data_sent(&mut self, e: usize, seq: u64, len: u64) {
+        let s = &self.sides[e];
+        if s.reassembler.skip_deliveries {
+            return;
+        }
+        let ack = s.relative(s.ack_seq, s.ack_wraps);
+        let upper = seq + len;
+        let mut seq = seq;
+        if seq < ack {
+            if upper <= ack {
+                return;
+            }
+            seq = ack;
+        }
+        // NewBlock.
+        let trim = self.sides[e].reassembler.trim_seq;
+        if upper > trim {
+            let seq = seq.max(trim);
+            let at = self.sides[e].reassembler.blocks.insert(seq, upper);
+            self.block_inserted(e, at);
+        }
+        let s = &mut self.sides[e];
+        let no_ack = s.no_data_acked();
+        let ra = &mut s.reassembler;
+        if (no_ack && ra.num_undelivered() > TCP_MAX_ABOVE_HOLE_WITHOUT_ANY_ACKS)
+            || ra.blocks.data_size() > TCP_EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS
+        {
+            ra.blocks.clear();
+            ra.skip_deliveries = true;
+        }
+    }
+
+    /// `TCP_Reassembler::BlockInserted`: delivers what became contiguous.
+    fn block_inserted(&mut self, e: usize, start: usize) {
+        let ra = &mut self.sides[e].reassembler;
+        let (s0, u0) = ra.blocks.get(start);
+        let mut last = ra.last_reassem_seq;
+        if s0 > last || u0 <= last {
+            return;
+        }
+        for i in start..ra.blocks.len() {
+            let (s, u) = ra.blocks.get(i);
+            if s > last {
+                break;
+            }
+            if s == last {
+                last = u;
+            }
+        }
+        ra.last_reassem_seq = last;
+        let s = &self.sides[e];
+        if s.no_data_acked() && self.size(e) > TCP_MAX_INITIAL_WINDOW {
+            self.trim_to_seq(e, last);
+        }
+    }
+
+    /// `TCP_Reassembler::AckReceived` on the side whose data is acknowledged.
+    fn ack_received(&mut self, e: usize, seq: u64) {
+        let s = &self.sides[e];
+        let mut seq = seq;
+        if s.fin_cnt > 0 && seq >= s.fin_seq {
+            seq = s.fin_seq.wrapping_sub(1);
+        }
+        if seq <= s.reassembler.trim_seq {
+            return;
+        }
+        self.trim_to_seq(e, seq);
+        self.check_eof(e);
+    }
+
+    /// `Reassembler::TrimToSeq`.
+    fn trim_to_seq(&mut self, e: usize, seq: u64) {
+        if seq > self.sides[e].reassembler.last_reassem_seq {
+            self.undelivered(e, seq);
+        }
+        let ra = &mut self.sides[e].reassembler;
+        ra.blocks.trim_front(seq);
+        ra.trim_seq = ra.trim_seq.max(seq);
+    }
+
+    /// `TCP_Reassembler::Undelivered`: reports the holes below `up_to`.
+    fn undelivered(&mut self, e: usize, up_to: u64) {
+        if up_to <= 2 && self.is_partial {
+            // The faked initial sequence number of a partial connection.
+            return;
+        }
+        if !self.sides[e].reassembler.skip_deliveries {
+            loop {
+                let ra = &self.sides[e].reassembler;
+                let last = ra.last_reassem_seq;
+                let next = (0..ra.blocks.len()).find(|&i| ra.blocks.get(i).0 >= last);
+                let Some(i) = next else { break };
+                let (b_seq, _) = ra.blocks.get(i);
+                if b_seq >= up_to {
+                    break;
+                }
+                self.gap(e);
+                self.sides[e].reassembler.last_reassem_seq = b_seq;
+                self.block_inserted(e, i);
+            }
+            if up_to > self.sides[e].reassembler.last_reassem_seq {
+                self.gap(e);
+            }
+        }
+        let ra = &mut self.sides[e].reassembler;
+        if up_to > ra.last_reassem_seq {
+            ra.last_reassem_seq = up_to;
+        }
+    }
+
+    /// `TCP_Reassembler::Gap`: the history counts it only for connections
+    /// established or cleanly closing on both sides.
+    fn gap(&mut self, e: usize) {
+        let clean = |s: &Side| {
+            s.state == ZeekEndpointState::Established
+                || (s.state == ZeekEndpointState::Closed && s.prev_state == ZeekEndpointState::Established)
+        };
+        if clean(&self.sides[e]) && clean(&self.sides[e ^ 1]) && self.sides[e].gaps.hit() {
+            let is_orig = e == self.orig;
+            self.history.add_for(is_orig, b'G');
+        }
+    }
+
+    // --- Timers ---
+
+    /// Whether a timer due by `now` removes the connection, the state being
+    /// what it is since the last packet. Fired timers are consumed.
+    fn timers_remove_by(&mut self, now: u64) -> bool {
+        use ZeekEndpointState::*;
+        if self.delete_at.is_some_and(|d| now >= d) {
+            return true;
+        }
+        // Session::InactivityTimer.
+        if now >= self.last_time + self.inactivity_timeout {
+            return true;
+        }
+        let (o, r) = (&self.sides[self.orig], &self.sides[self.orig ^ 1]);
+        if let Some(at) = self.attempt_at {
+            if now >= at {
+                self.attempt_at = None;
+                if self.is_active && matches!(o.state, SynSent | SynAckSent) && r.state == Inactive {
+                    return true;
+                }
+            }
+        }
+        if let Some(at) = self.reset_at {
+            if now >= at {
+                self.reset_at = None;
+                if self.is_active {
+                    return true;
+                }
+            }
+        }
+        // ExpireTimer, rescheduled every tcp_session_timer.
+        for slot in 0..self.expire_at.len() {
+            while let Some(t) = self.expire_at[slot] {
+                if t > now {
+                    break;
+                }
+                if !self.is_active {
+                    self.expire_at[slot] = None;
+                    break;
+                }
+                if self.last_time + TCP_CONNECTION_LINGER < t {
+                    let any_closed = o.did_close || r.did_close;
+                    let ends = (o.did_close && r.did_close)
+                        || o.state == Reset
+                        || r.state == Reset
+                        || o.state == Inactive
+                        || r.state == Inactive;
+                    if (any_closed && ends) || (r.state == Inactive && o.state == Inactive) {
+                        return true;
+                    }
+                }
+                // Skip straight to the first tick that can matter.
+                let mut next = t + TCP_SESSION_TIMER;
+                let quiet_from = self.last_time + TCP_CONNECTION_LINGER;
+                if next <= quiet_from {
+                    let k = (quiet_from - next) / TCP_SESSION_TIMER + 1;
+                    next += k * TCP_SESSION_TIMER;
+                }
+                self.expire_at[slot] = Some(next);
+            }
+        }
+        false
+    }
+}
+
+/// `TCPAnalyzer::WantConnection`: whether the first packet's receiver is
+/// taken as the originator.
+fn want_flip(first: &Segment, likely_server_ports: &[u16]) -> bool {
+    let f = first.flags;
+    if f.syn() && !f.ack() {
+        return false;
+    }
+    let (src, dst) = (first.src.port, first.dst.port);
+    if !likely_server_ports.contains(&src) {
+        return false;
+    }
+    if likely_server_ports.contains(&dst) {
+        !f.syn() && src < dst
+    } else {
+        true
+    }
+}
+
+/// `/^?S[^HAFGIQ]*R.*/ == history`: a SYN, then a RST before any sign of an
+/// answer or of data.
+fn rstos0_history(h: &str) -> bool {
+    let rest = h.strip_prefix('^').unwrap_or(h);
+    let Some(rest) = rest.strip_prefix('S') else {
+        return false;
+    };
+    rest.bytes().find(|b| b"HAFGIQR".contains(b)) == Some(b'R')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+    use synack_core::tcp::TcpFlags;
+
+    use crate::annotation::Warnings;
+    use crate::segment::HandshakeOptions;
+
+    fn ep(last: u8, port: u16) -> Endpoint {
+        Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
+            port,
+        }
+    }
+
+    fn seg(from_client: bool, flags: u16, seq: u32, ack: u32, len: u32) -> Segment {
+        let (c, s) = (ep(1, 40000), ep(2, 80));
+        let (src, dst) = if from_client { (c, s) } else { (s, c) };
+        Segment {
+            src,
+            dst,
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            window: 1000,
+            payload_len: len,
+            options: HandshakeOptions::default(),
+            warnings: Warnings::default(),
+        }
+    }
+
+    const S: u16 = TcpFlags::SYN;
+    const A: u16 = TcpFlags::ACK;
+    const F: u16 = TcpFlags::FIN;
+    const R: u16 = TcpFlags::RST;
+
+    fn run(pkts: &[Segment]) -> ZeekConnection {
+        let mut c = ZeekConnection::with_config(&pkts[0], &ZeekConfig {
+            likely_server_ports: &[],
+        });
+        for (i, p) in pkts.iter().enumerate() {
+            c.observe(p, i as u64 * 1000, None);
+        }
+        c
+    }
+
+    #[test]
+    fn full_handshake_and_close() {
+        let c = run(&[
+            seg(true, S, 100, 0, 0),
+            seg(false, S | A, 500, 101, 0),
+            seg(true, A, 101, 501, 0),
+            seg(true, A, 101, 501, 10),
+            seg(false, A, 501, 111, 0),
+            seg(true, F | A, 111, 501, 0),
+            seg(false, F | A, 501, 112, 0),
+            seg(true, A, 112, 502, 0),
+        ]);
+        assert_eq!(c.history(), "ShADaFf");
+        assert_eq!(c.conn_state(), "SF");
+        assert_eq!(c.orig_size(), 10);
+    }
+
+    #[test]
+    fn rst_behaviour() {
+        assert_eq!(run(&[seg(true, R, 0, 0, 0)]).conn_state(), "OTH");
+        let c = run(&[seg(true, S, 0, 0, 0), seg(true, R, 0, 0, 0)]);
+        assert_eq!((c.history(), c.conn_state()), ("SR", "RSTOS0"));
+        let c = run(&[seg(true, S, 0, 0, 0), seg(false, A, 0, 0, 0), seg(true, R, 0, 0, 0)]);
+        assert_eq!((c.history(), c.conn_state()), ("SaR", "RSTOS0"));
+        let c = run(&[
+            seg(true, S, 0, 0, 0),
+            seg(false, A, 0, 0, 0),
+            seg(true, F, 0, 0, 0),
+            seg(true, R, 0, 0, 0),
+        ]);
+        assert_eq!((c.history(), c.conn_state()), ("SaFR", "OTH"));
+    }
+
+    #[test]
+    fn synack_first_then_ack_flips() {
+        let c = run(&[seg(false, S | A, 500, 101, 0), seg(true, A, 101, 501, 0)]);
+        assert_eq!(c.history(), "^hA");
+        assert_eq!(c.originator(), ep(1, 40000));
+    }
+
+    #[test]
+    fn reversed_handshake_flips() {
+        let c = run(&[seg(false, S | A, 500, 101, 0), seg(true, S, 100, 0, 0), seg(true, A, 101, 501, 0)]);
+        assert_eq!(c.history(), "Hs^A");
+        assert_eq!(c.originator(), ep(1, 40000));
+        assert_eq!(c.conn_state(), "S1");
+    }
+
+    #[test]
+    fn bad_checksum_counts_only() {
+        let mut c = ZeekConnection::new(&seg(true, S, 0, 0, 0));
+        c.observe(&seg(true, S, 0, 0, 0), 0, Some(false));
+        assert_eq!((c.history(), c.conn_state()), ("C", "OTH"));
+    }
+
+    #[test]
+    fn acked_unseen_data_is_a_gap() {
+        let mut pkts = vec![
+            seg(true, S, 100, 0, 0),
+            seg(false, S | A, 500, 101, 0),
+            seg(true, A, 101, 501, 0),
+        ];
+        let mut lost = seg(true, A, 101, 501, 10);
+        lost.warnings.insert(Warning::Truncated);
+        pkts.push(lost);
+        pkts.push(seg(false, A, 501, 111, 0));
+        assert_eq!(run(&pkts).history(), "ShADaG");
+    }
+
+    #[test]
+    fn inactivity_removes() {
+        let mut c = run(&[seg(true, A, 100, 500, 5), seg(false, A, 500, 105, 0)]);
+        assert!(!c.advance_time(1000 + 299 * NS));
+        assert!(c.advance_time(1000 + 300 * NS));
+    }
+
+    #[test]
+    fn rstos0_pattern() {
+        assert!(rstos0_history("SR"));
+        assert!(rstos0_history("^SaR"));
+        assert!(!rstos0_history("SaFR"));
+        assert!(!rstos0_history("R"));
+        assert!(!rstos0_history("ShR"));
     }
 }

@@ -7,7 +7,7 @@ use crate::frame::{FrameError, FrameErrorKind, Layer};
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
 /// EtherType of IPv6.
 pub const ETHERTYPE_IPV6: u16 = 0x86DD;
-const VLAN_TAGS: [u16; 3] = [0x8100, 0x88A8, 0x9100];
+const VLAN_TAGS: [u16; 4] = [0x8100, 0x88A8, 0x9100, 0x9200];
 const MPLS: [u16; 2] = [0x8847, 0x8848];
 /// EtherType of a PPPoE session (RFC 2516).
 const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
@@ -198,10 +198,7 @@ mod tests {
     #[test]
     fn pppoe_session_without_ip_or_cut() {
         let lcp = ethernet(0x8864, &[0x11, 0, 0, 1, 0, 2, 0xC0, 0x21]);
-        assert_eq!(
-            network_layer(LinkType(1), &lcp),
-            Ok(Network::Other(0xC021))
-        );
+        assert_eq!(network_layer(LinkType(1), &lcp), Ok(Network::Other(0xC021)));
         let cut_header = ethernet(0x8864, &[0x11, 0, 0]);
         assert_eq!(
             network_layer(LinkType(1), &cut_header),

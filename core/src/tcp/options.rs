@@ -320,7 +320,7 @@ fn exactly(value: &[u8], n: usize, expected: &'static str) -> Result<(), &'stati
 }
 
 /// Turns a nom failure on a length-checked value into the expected-length text.
-fn parsed<'a, T>(result: IResult<&'a [u8], T>, expected: &'static str) -> Result<T, &'static str> {
+fn parsed<T>(result: IResult<&[u8], T>, expected: &'static str) -> Result<T, &'static str> {
     result.map(|(_, v)| v).map_err(|_| expected)
 }
 
@@ -342,7 +342,7 @@ fn typed(kind: u8, value: &[u8]) -> Result<TcpOption<'_>, &'static str> {
         }
         5 => {
             const EXPECTED: &str = "10, 18, 26 or 34";
-            if value.is_empty() || value.len() % 8 != 0 || value.len() > 32 {
+            if value.is_empty() || !value.len().is_multiple_of(8) || value.len() > 32 {
                 return Err(EXPECTED);
             }
             TcpOption::Sack(SackBlocks { raw: value })

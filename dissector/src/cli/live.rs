@@ -9,7 +9,7 @@ use synack_core::capture::{LinkType, Packet};
 
 use super::source::{Next, Source};
 
-/// A live capture, stopped by Ctrl-C (SIGINT) or SIGTERM.
+/// A live capture, stopped by Ctrl-C (SIGINT), SIGTERM or SIGHUP.
 pub struct LiveSource {
     iface: String,
     cap: Capture<Active>,
@@ -29,8 +29,7 @@ impl LiveSource {
             .map_err(fail)?
             .promisc(false)
             .snaplen(262_144)
-            .timeout(100)
-            .immediate_mode(true);
+            .timeout(100);
         #[cfg(target_os = "linux")]
         let (inactive, nanos) = (inactive.precision(pcap::Precision::Nano), true);
         #[cfg(not(target_os = "linux"))]
@@ -41,9 +40,21 @@ impl LiveSource {
                 .map_err(|e| format!("bad filter expression '{filter}': {e}"))?;
         }
         let link = LinkType(cap.get_datalink().0 as u32);
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "synack: listening on {iface}, link-type {}, snapshot length 262144 bytes",
+            link.0
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        // libpcap may block in poll() until a packet comes (TPACKET_V3 waits
+        // for the kernel to hand over a block): breaking its loop wakes it.
+        // ctrlc runs this in a thread of its own, not in the signal handler.
+        let wake = cap.breakloop_handle();
+        ctrlc::set_handler(move || {
+            flag.store(true, Ordering::SeqCst);
+            wake.breakloop();
+        })
             .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
         Ok(LiveSource {
             iface: iface.to_string(),

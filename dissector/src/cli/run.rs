@@ -131,11 +131,12 @@ struct Runner<'o> {
 }
 
 impl Runner<'_> {
-    fn record(&mut self, packet: &Packet<'_>) -> Result<(), Failure> {
+    /// Takes in one record, the `seen`th that passed the filter.
+    fn record(&mut self, packet: &Packet<'_>, seen: u64) -> Result<(), Failure> {
         let outcome = self.pipeline.process(packet);
         self.warner.outcome(packet, &outcome);
         match self.settings.mode {
-            Mode::Packets { format, .. } => self.write_packet(format, packet, &outcome)?,
+            Mode::Packets { format, .. } => self.write_packet(format, packet, seen, &outcome)?,
             Mode::Conns(_) => {}
         }
         let ended: Vec<Verdict> = self
@@ -154,6 +155,7 @@ impl Runner<'_> {
         &mut self,
         format: PacketFormat,
         packet: &Packet<'_>,
+        seen: u64,
         outcome: &Outcome<'_>,
     ) -> io::Result<()> {
         let out = &mut self.out;
@@ -165,6 +167,11 @@ impl Runner<'_> {
         }
         let printer = self.printer.as_mut().expect("a printer for text formats");
         let text = format == PacketFormat::Text;
+        // tcpdump's -# counts the packets that passed the filter.
+        let packet = &Packet {
+            frame: seen,
+            ..*packet
+        };
         match outcome {
             Outcome::Tcp { frame, annotation } => {
                 printer.write_packet(out, packet, frame)?;
@@ -275,13 +282,14 @@ pub fn run(source: &mut dyn Source, settings: Settings) -> Result<(), Failure> {
             }
         }
         seen += 1;
-        runner.record(&packet)?;
+        runner.record(&packet, seen)?;
         if flush_each {
             runner.out.flush()?;
         }
     }
+    let finished = runner.finish();
     source.finish();
-    runner.finish()?;
+    finished?;
     match failure {
         Some(f) => Err(f),
         None => Ok(()),

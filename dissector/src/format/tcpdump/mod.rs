@@ -33,6 +33,8 @@
 //! [`TcpdumpPrinter::write_frame`] decode every frame and do it.
 
 mod ip;
+mod ip6;
+mod mptcp;
 mod tcp;
 mod time;
 
@@ -464,7 +466,7 @@ impl std::fmt::Display for Addr<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
             [a, b, c, d] => write!(f, "{a}.{b}.{c}.{d}"),
-            v6 if v6.len() == 16 => ip::fmt_ipv6(f, v6),
+            v6 if v6.len() == 16 => ip6::fmt_ipv6(f, v6),
             _ => Ok(()),
         }
     }

@@ -1,0 +1,175 @@
+//! The bookkeeping half of Zeek's TCP reassembler (`Reassembler`,
+//! `DataBlockList`, `TCP_Reassembler`): which sequence ranges were seen and
+//! delivered, so that an acknowledgment of never-seen data reports a content
+//! gap (`G`/`g`) exactly where Zeek's would. Payload bytes are not kept.
+//!
+//! Sequence numbers are relative (the first data octet is 1), 64 bits wide.
+
+/// Ranges held at most; past half of this, the two ranges separated by the
+/// smallest hole are merged before an insertion (Zeek keeps any number, so
+/// only a flow with more than 32 outstanding out-of-order pieces can differ).
+const CAPACITY: usize = 64;
+
+/// The ranges Zeek's `DataBlockList` holds: sorted, non-overlapping,
+/// each `[seq, upper)`.
+#[derive(Clone, Debug)]
+pub(super) struct Blocks {
+    ranges: [(u64, u64); CAPACITY],
+    len: usize,
+}
+
+impl Blocks {
+    pub(super) fn new() -> Blocks {
+        Blocks {
+            ranges: [(0, 0); CAPACITY],
+            len: 0,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(super) fn get(&self, i: usize) -> (u64, u64) {
+        self.ranges[i]
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Upper end of the last range.
+    pub(super) fn last_upper(&self) -> Option<u64> {
+        self.len.checked_sub(1).map(|i| self.ranges[i].1)
+    }
+
+    /// Octets held (`DataBlockList::DataSize`).
+    pub(super) fn data_size(&self) -> u64 {
+        self.ranges[..self.len].iter().map(|(s, u)| u - s).sum()
+    }
+
+    /// Drops the leading ranges that end at or before `seq` (the tail of
+    /// `DataBlockList::Trim`).
+    pub(super) fn trim_front(&mut self, seq: u64) {
+        let k = self.ranges[..self.len]
+            .iter()
+            .take_while(|(_, u)| *u <= seq)
+            .count();
+        self.ranges.copy_within(k..self.len, 0);
+        self.len -= k;
+    }
+
+    fn insert_at(&mut self, i: usize, range: (u64, u64)) {
+        self.ranges.copy_within(i..self.len, i + 1);
+        self.ranges[i] = range;
+        self.len += 1;
+    }
+
+    /// Keeps room for one insertion's new pieces (at most `len + 1` of them).
+    fn make_room(&mut self) {
+        while self.len > CAPACITY / 2 - 1 {
+            let i = (0..self.len - 1)
+                .min_by_key(|&i| self.ranges[i + 1].0 - self.ranges[i].1)
+                .unwrap_or(0);
+            self.ranges[i].1 = self.ranges[i + 1].1;
+            self.ranges.copy_within(i + 2..self.len, i + 1);
+            self.len -= 1;
+        }
+    }
+
+    /// `DataBlockList::Insert`: adds the parts of `[seq, upper)` not held yet
+    /// as new ranges and returns the index of the range Zeek hands to
+    /// `BlockInserted`: the first new piece when the insertion starts before
+    /// or between ranges, else the existing range holding `seq`, unless the
+    /// insertion runs past it, in which case the answer of the remainder.
+    pub(super) fn insert(&mut self, seq: u64, upper: u64) -> usize {
+        self.make_room();
+        let mut s = seq;
+        let mut answer: Option<usize> = None;
+        let mut i = self.ranges[..self.len]
+            .iter()
+            .take_while(|(_, u)| *u <= s)
+            .count();
+        loop {
+            if i == self.len || upper <= self.ranges[i].0 {
+                self.insert_at(i, (s, upper));
+                return answer.unwrap_or(i);
+            }
+            let (b_seq, b_upper) = self.ranges[i];
+            if s < b_seq {
+                self.insert_at(i, (s, b_seq));
+                answer.get_or_insert(i);
+                i += 1;
+                s = b_seq;
+            }
+            if upper <= b_upper {
+                return answer.unwrap_or(i);
+            }
+            s = b_upper;
+            i += 1;
+        }
+    }
+}
+
+/// One endpoint's reassembler state.
+#[derive(Clone, Debug)]
+pub(super) struct Reassembler {
+    /// Everything below this was delivered or declared missing.
+    pub(super) last_reassem_seq: u64,
+    /// Nothing below this is kept (acknowledged).
+    pub(super) trim_seq: u64,
+    /// Ranges seen and not yet trimmed.
+    pub(super) blocks: Blocks,
+    /// Zeek gave up on this direction's content.
+    pub(super) skip_deliveries: bool,
+    /// The end of this direction's data was reported.
+    pub(super) did_eof: bool,
+}
+
+impl Reassembler {
+    pub(super) fn new() -> Reassembler {
+        Reassembler {
+            last_reassem_seq: 1,
+            trim_seq: 1,
+            blocks: Blocks::new(),
+            skip_deliveries: false,
+            did_eof: false,
+        }
+    }
+
+    /// Octets held above the delivered point (`NumUndeliveredBytes`).
+    pub(super) fn num_undelivered(&self) -> u64 {
+        self.blocks
+            .last_upper()
+            .map_or(0, |u| u.saturating_sub(self.last_reassem_seq))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(b: &Blocks) -> Vec<(u64, u64)> {
+        (0..b.len()).map(|i| b.get(i)).collect()
+    }
+
+    #[test]
+    fn insert_splits_around_held_ranges() {
+        let mut b = Blocks::new();
+        assert_eq!(b.insert(10, 20), 0);
+        assert_eq!(b.insert(30, 40), 1);
+        // Covers the hole before, overlaps the first, fills the middle hole.
+        assert_eq!(b.insert(5, 35), 0);
+        assert_eq!(ranges(&b), vec![(5, 10), (10, 20), (20, 30), (30, 40)]);
+        // Starts inside a range and runs past the last one: the new tail.
+        assert_eq!(b.insert(35, 50), 4);
+        // Entirely inside: the holding range.
+        assert_eq!(b.insert(12, 15), 1);
+        b.trim_front(30);
+        assert_eq!(ranges(&b), vec![(30, 40), (40, 50)]);
+    }
+}
