@@ -94,8 +94,8 @@ const IP_LONGER_THAN_FRAME: &str = "IP total length exceeds the frame's length o
      tshark sizes tcp.len by the frame, synack (as tcpdump) by the IP header";
 const FIRST_FRAGMENT: &str = "first IP fragment (defragmentation off): \
      tshark shows no tcp.len, synack gives the fragment's payload length";
-const OPTIONS_CUT: &str = "options cut by the snap length: tshark shows the kind of the \
-     cut option, synack reports it malformed (it runs past the captured bytes)";
+const OPTIONS_CUT: &str = "options cut by the snap length: tshark shows the kind (and any \
+     value captured) of the cut option, synack reports it malformed (past the captured bytes)";
 const FIXED_HEADER_CUT: &str = "fixed header cut by the snap length: \
      tshark shows the fields captured, synack rejects the header";
 const DATA_OFFSET_PAST_SEGMENT: &str = "data offset past the segment the IP header sizes: \
@@ -628,6 +628,11 @@ fn compare_all(captures: &[Capture]) -> Vec<Report> {
 
 #[test]
 fn every_tcp_frame_matches_tshark() {
+    let version = Command::new("tshark").arg("--version").output();
+    assert!(
+        version.is_ok_and(|v| v.status.success()),
+        "tshark is needed for this test (apt-get install tshark)"
+    );
     let captures = captures();
     let reports = compare_all(&captures);
 
@@ -703,9 +708,14 @@ fn every_tcp_frame_matches_tshark() {
 
     let listed: usize = by_reason.values().sum();
     println!("tshark differential test");
+    let fixtures = captures
+        .iter()
+        .filter(|c| c.name.starts_with("fixtures/"))
+        .count();
     println!(
-        "  captures: {} found, {with_tcp} carrying TCP",
-        captures.len()
+        "  captures: {} found ({} corpus, {fixtures} fixtures), {with_tcp} carrying TCP",
+        captures.len(),
+        captures.len() - fixtures
     );
     println!(
         "  TCP frames compared: {compared}; equal: {equal}; listed: {listed}; unlisted: {}",

@@ -84,28 +84,36 @@ impl ZeekEndpointState {
     fn is_handshake(self) -> bool {
         matches!(
             self,
-            ZeekEndpointState::Inactive | ZeekEndpointState::SynSent | ZeekEndpointState::SynAckSent
+            ZeekEndpointState::Inactive
+                | ZeekEndpointState::SynSent
+                | ZeekEndpointState::SynAckSent
         )
     }
 
     fn is_inactive(self) -> bool {
-        matches!(self, ZeekEndpointState::Inactive | ZeekEndpointState::Partial)
+        matches!(
+            self,
+            ZeekEndpointState::Inactive | ZeekEndpointState::Partial
+        )
     }
 }
 
-/// The TCP ports base Zeek registers as `likely_server_ports` (all base
-/// protocol scripts loaded, as `zeek -r` does without `-b`).
+/// The TCP ports base Zeek's protocol scripts add to `likely_server_ports`
+/// (all base scripts loaded, as `zeek -r` does without `-b`), gathered from
+/// the scripts' `ports` constants. Only a connection whose first packet is
+/// not a plain SYN depends on it.
 pub const DEFAULT_LIKELY_SERVER_PORTS: &[u16] = &[
-    21, 22, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631,
-    636, 750, 989, 990, 992, 993, 995, 1080, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269,
-    5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+    21, 22, 25, 53, 79, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614,
+    631, 636, 750, 989, 990, 992, 993, 995, 1080, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223,
+    5269, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
 ];
 
 /// The settings that differ between Zeek runs and change roles.
 #[derive(Clone, Copy, Debug)]
 pub struct ZeekConfig {
     /// `likely_server_ports` (TCP): a first packet that is not a plain SYN and
-    /// comes from one of these makes its receiver the originator.
+    /// comes from one of these makes its receiver the originator (when both
+    /// ports are listed, only a packet without SYN from the lower port does).
     pub likely_server_ports: &'static [u16],
 }
 
@@ -479,7 +487,7 @@ impl ZeekConnection {
         if !self.started {
             self.started = true;
             self.last_time = ts;
-            self.expire_at[0] = Some(ts + TCP_SYN_TIMEOUT);
+            self.expire_at[0] = Some(ts.saturating_add(TCP_SYN_TIMEOUT));
         }
     }
 
@@ -497,13 +505,18 @@ impl ZeekConnection {
         self.sides[i].state = new;
     }
 
+    /// What `TCPSessionAdapter::FlipRoles` does besides swapping the sides.
+    fn swap_roles(&mut self) {
+        let f = self.first_packet_seen;
+        self.first_packet_seen = (if f & SEEN_ORIG != 0 { SEEN_RESP } else { 0 })
+            | (if f & SEEN_RESP != 0 { SEEN_ORIG } else { 0 });
+        self.is_partial = false;
+    }
+
     /// `Connection::FlipRoles` during the handshake (SYN/SYN-ACK reversal).
     fn flip_roles(&mut self) {
         self.orig ^= 1;
-        let f = self.first_packet_seen;
-        self.first_packet_seen =
-            (if f & SEEN_ORIG != 0 { SEEN_RESP } else { 0 }) | (if f & SEEN_RESP != 0 { SEEN_ORIG } else { 0 });
-        self.is_partial = false;
+        self.swap_roles();
         self.history.add(b'^');
     }
 
@@ -526,10 +539,7 @@ impl ZeekConnection {
         self.flipped_late = true;
         self.history.flip_retroactively();
         self.orig = r;
-        let f = self.first_packet_seen;
-        self.first_packet_seen =
-            (if f & SEEN_ORIG != 0 { SEEN_RESP } else { 0 }) | (if f & SEEN_RESP != 0 { SEEN_ORIG } else { 0 });
-        self.is_partial = false;
+        self.swap_roles();
         // The SYN-ACK as the responder's: ESTABLISHED from INACTIVE.
         let s = &mut self.sides[o];
         s.state = ZeekEndpointState::Inactive;
@@ -605,9 +615,9 @@ impl ZeekConnection {
             }
         }
 
-        let delta_last = self.update_last_seq(e, is_orig, seq_past, seg);
+        self.update_last_seq(e, is_orig, seq_past, seg);
 
-        let (do_close, gen_event) = self.update_state_machine(e, seg, t, delta_last);
+        let (do_close, gen_event) = self.update_state_machine(e, is_orig, seg, t);
 
         if flags.ack() {
             self.ack_received(p, rel_ack);
@@ -721,51 +731,62 @@ impl ZeekConnection {
     }
 
     /// `update_last_seq`, with its retransmission letter.
-    fn update_last_seq(&mut self, e: usize, is_orig: bool, last: u32, seg: &Segment) -> i32 {
+    fn update_last_seq(&mut self, e: usize, is_orig: bool, last: u32, seg: &Segment) {
         let f = seg.flags;
         let s = &mut self.sides[e];
         let delta = seq_delta(last, s.last_seq);
-        if (f.syn() || f.rst()) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta) {
-        } else if f.fin() && s.last_seq == s.start_seq32().wrapping_add(1) {
+        let outlandish = !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta);
+        if (f.syn() || f.rst()) && outlandish {
+            // Not trusted.
+            return;
+        }
+        if f.fin() && s.last_seq == s.start_seq32().wrapping_add(1) {
+            // Accepted even when behind: a > 2 GB connection seen only at its ends.
             s.update_last_seq(last);
         } else if s.state == ZeekEndpointState::Reset {
+            // Nothing after a RST is trusted.
         } else if delta > 0 {
             s.update_last_seq(last);
         } else if seg.payload_len > 0 && s.retransmissions.hit() {
             self.history.add_for(is_orig, b'T');
         }
-        delta
     }
 
     /// `UpdateStateMachine`: returns (do_close, gen_event).
-    fn update_state_machine(&mut self, e: usize, seg: &Segment, t: u64, delta_last: i32) -> (bool, bool) {
+    fn update_state_machine(
+        &mut self,
+        e: usize,
+        is_orig: bool,
+        seg: &Segment,
+        t: u64,
+    ) -> (bool, bool) {
         use ZeekEndpointState::*;
         match self.sides[e].state {
-            Inactive => self.update_inactive(e, seg, t),
+            Inactive => self.update_inactive(e, is_orig, seg, t),
             SynSent | SynAckSent => self.update_syn_sent(e, seg),
             Established | Partial => self.update_established(e, seg),
-            Closed => {
-                let _ = delta_last;
-                (self.update_closed(e, seg, t), false)
-            }
+            Closed => (self.update_closed(e, seg, t), false),
             Reset => (false, false),
         }
     }
 
-    fn update_inactive(&mut self, e: usize, seg: &Segment, t: u64) -> (bool, bool) {
+    /// `UpdateInactiveState`. `is_orig` is the sender's role when the packet
+    /// arrived (Zeek keeps using it after a flip).
+    fn update_inactive(&mut self, e: usize, is_orig: bool, seg: &Segment, t: u64) -> (bool, bool) {
         use ZeekEndpointState::*;
         let p = e ^ 1;
         let f = seg.flags;
-        let is_orig = e == self.orig;
         let (mut do_close, mut gen_event) = (false, false);
         if f.syn() {
             if is_orig {
                 self.set_state(e, if f.ack() { SynAckSent } else { SynSent });
-                self.attempt_at = Some(t + TCP_ATTEMPT_DELAY);
+                self.attempt_at = Some(t.saturating_add(TCP_ATTEMPT_DELAY));
             } else {
                 if f.ack() {
                     // bad_SYN_ack is only a weird.
-                } else if self.sides[p].state == SynAckSent && seg.seq == self.sides[e].start_seq32() {
+                } else if self.sides[p].state == SynAckSent
+                    && seg.seq == self.sides[e].start_seq32()
+                {
                     // SYN/SYN-ACK reversal: flip and establish.
                     self.is_partial = false;
                     self.flip_roles();
@@ -788,7 +809,6 @@ impl ZeekConnection {
             self.set_state(e, Reset);
             // The originator's RST to an established peer, or the
             // responder's to a SYN, is a reject: no close event.
-            let is_orig = e == self.orig;
             let peer = self.sides[p].state;
             let is_reject = if is_orig {
                 peer == Established
@@ -799,7 +819,6 @@ impl ZeekConnection {
             gen_event = !is_reject;
         }
         if self.sides[e].state == Inactive {
-            let is_orig = e == self.orig;
             if !is_orig && seg.payload_len == 0 && self.sides[self.orig].state == SynSent {
                 // An ACK of the SYN before the SYN-ACK: not a partial connection.
             } else if f.ack() && self.sides[p].state == Established {
@@ -835,7 +854,8 @@ impl ZeekConnection {
         let p = e ^ 1;
         let f = seg.flags;
         let (mut do_close, mut gen_event) = (false, false);
-        if f.syn() && self.sides[e].state == Partial && self.sides[p].state == Inactive && !f.ack() {
+        if f.syn() && self.sides[e].state == Partial && self.sides[p].state == Inactive && !f.ack()
+        {
             self.set_state(e, SynSent);
         }
         if f.fin() && !f.rst() {
@@ -866,7 +886,7 @@ impl ZeekConnection {
             if !self.sides[e].did_close {
                 do_close = true;
             }
-            self.reset_at = Some(t + TCP_RESET_DELAY);
+            self.reset_at = Some(t.saturating_add(TCP_RESET_DELAY));
         }
         do_close
     }
@@ -906,9 +926,9 @@ impl ZeekConnection {
             self.attempt_at = None;
             self.reset_at = None;
             self.expire_at = [None; 3];
-            self.delete_at = Some(self.last_time + TCP_CLOSE_DELAY);
+            self.delete_at = Some(self.last_time.saturating_add(TCP_CLOSE_DELAY));
         } else if self.sides[e].prev_state != ZeekEndpointState::Inactive {
-            let at = self.last_time + TCP_SESSION_TIMER;
+            let at = self.last_time.saturating_add(TCP_SESSION_TIMER);
             if let Some(slot) = self.expire_at.iter_mut().find(|s| s.is_none()) {
                 *slot = Some(at);
             }
@@ -937,7 +957,11 @@ impl ZeekConnection {
     fn check_eof(&mut self, e: usize) {
         let s = &self.sides[e];
         if s.reassembler.did_eof
-            || !(s.fin_cnt > 0 || matches!(s.state, ZeekEndpointState::Closed | ZeekEndpointState::Reset))
+            || !(s.fin_cnt > 0
+                || matches!(
+                    s.state,
+                    ZeekEndpointState::Closed | ZeekEndpointState::Reset
+                ))
             || self.data_pending(e)
         {
             return;
@@ -963,10 +987,13 @@ impl ZeekConnection {
         let last = Side::full(s.last_seq, s.seq_wraps);
         let ack = Side::full(s.ack_seq, s.ack_wraps);
         let start = s.start_seq as u64;
-        let mut size = if last > ack { last.wrapping_sub(start) } else { ack.wrapping_sub(start) };
-        if size != 0 {
-            size -= 1;
-        }
+        let mut size = if last > ack {
+            last.wrapping_sub(start)
+        } else {
+            ack.wrapping_sub(start)
+        };
+        // Not the SYN's octet, nor the FIN's.
+        size = size.saturating_sub(1);
         if s.fin_cnt > 0 && size != 0 {
             size -= 1;
         }
@@ -982,7 +1009,8 @@ impl ZeekConnection {
             return;
         }
         let ack = s.relative(s.ack_seq, s.ack_wraps);
-        let upper = seq + len;
+        // Zeek cuts a block that would run past the 64-bit space.
+        let upper = seq.saturating_add(len);
         let mut seq = seq;
         if seq < ack {
             if upper <= ack {
@@ -992,7 +1020,7 @@ impl ZeekConnection {
         }
         // NewBlock.
         let trim = self.sides[e].reassembler.trim_seq;
-        if upper > trim {
+        if upper > trim && upper > seq {
             let seq = seq.max(trim);
             let at = self.sides[e].reassembler.blocks.insert(seq, upper);
             self.block_inserted(e, at);
@@ -1091,7 +1119,8 @@ impl ZeekConnection {
     fn gap(&mut self, e: usize) {
         let clean = |s: &Side| {
             s.state == ZeekEndpointState::Established
-                || (s.state == ZeekEndpointState::Closed && s.prev_state == ZeekEndpointState::Established)
+                || (s.state == ZeekEndpointState::Closed
+                    && s.prev_state == ZeekEndpointState::Established)
         };
         if clean(&self.sides[e]) && clean(&self.sides[e ^ 1]) && self.sides[e].gaps.hit() {
             let is_orig = e == self.orig;
@@ -1109,14 +1138,15 @@ impl ZeekConnection {
             return true;
         }
         // Session::InactivityTimer.
-        if now >= self.last_time + self.inactivity_timeout {
+        if now >= self.last_time.saturating_add(self.inactivity_timeout) {
             return true;
         }
         let (o, r) = (&self.sides[self.orig], &self.sides[self.orig ^ 1]);
         if let Some(at) = self.attempt_at {
             if now >= at {
                 self.attempt_at = None;
-                if self.is_active && matches!(o.state, SynSent | SynAckSent) && r.state == Inactive {
+                if self.is_active && matches!(o.state, SynSent | SynAckSent) && r.state == Inactive
+                {
                     return true;
                 }
             }
@@ -1139,7 +1169,7 @@ impl ZeekConnection {
                     self.expire_at[slot] = None;
                     break;
                 }
-                if self.last_time + TCP_CONNECTION_LINGER < t {
+                if self.last_time.saturating_add(TCP_CONNECTION_LINGER) < t {
                     let any_closed = o.did_close || r.did_close;
                     let ends = (o.did_close && r.did_close)
                         || o.state == Reset
@@ -1151,11 +1181,11 @@ impl ZeekConnection {
                     }
                 }
                 // Skip straight to the first tick that can matter.
-                let mut next = t + TCP_SESSION_TIMER;
-                let quiet_from = self.last_time + TCP_CONNECTION_LINGER;
+                let mut next = t.saturating_add(TCP_SESSION_TIMER);
+                let quiet_from = self.last_time.saturating_add(TCP_CONNECTION_LINGER);
                 if next <= quiet_from {
                     let k = (quiet_from - next) / TCP_SESSION_TIMER + 1;
-                    next += k * TCP_SESSION_TIMER;
+                    next = next.saturating_add(k.saturating_mul(TCP_SESSION_TIMER));
                 }
                 self.expire_at[slot] = Some(next);
             }
@@ -1230,9 +1260,12 @@ mod tests {
     const R: u16 = TcpFlags::RST;
 
     fn run(pkts: &[Segment]) -> ZeekConnection {
-        let mut c = ZeekConnection::with_config(&pkts[0], &ZeekConfig {
-            likely_server_ports: &[],
-        });
+        let mut c = ZeekConnection::with_config(
+            &pkts[0],
+            &ZeekConfig {
+                likely_server_ports: &[],
+            },
+        );
         for (i, p) in pkts.iter().enumerate() {
             c.observe(p, i as u64 * 1000, None);
         }
@@ -1261,7 +1294,11 @@ mod tests {
         assert_eq!(run(&[seg(true, R, 0, 0, 0)]).conn_state(), "OTH");
         let c = run(&[seg(true, S, 0, 0, 0), seg(true, R, 0, 0, 0)]);
         assert_eq!((c.history(), c.conn_state()), ("SR", "RSTOS0"));
-        let c = run(&[seg(true, S, 0, 0, 0), seg(false, A, 0, 0, 0), seg(true, R, 0, 0, 0)]);
+        let c = run(&[
+            seg(true, S, 0, 0, 0),
+            seg(false, A, 0, 0, 0),
+            seg(true, R, 0, 0, 0),
+        ]);
         assert_eq!((c.history(), c.conn_state()), ("SaR", "RSTOS0"));
         let c = run(&[
             seg(true, S, 0, 0, 0),
@@ -1281,7 +1318,11 @@ mod tests {
 
     #[test]
     fn reversed_handshake_flips() {
-        let c = run(&[seg(false, S | A, 500, 101, 0), seg(true, S, 100, 0, 0), seg(true, A, 101, 501, 0)]);
+        let c = run(&[
+            seg(false, S | A, 500, 101, 0),
+            seg(true, S, 100, 0, 0),
+            seg(true, A, 101, 501, 0),
+        ]);
         assert_eq!(c.history(), "Hs^A");
         assert_eq!(c.originator(), ep(1, 40000));
         assert_eq!(c.conn_state(), "S1");
@@ -1321,6 +1362,8 @@ mod tests {
         assert!(rstos0_history("^SaR"));
         assert!(!rstos0_history("SaFR"));
         assert!(!rstos0_history("R"));
-        assert!(!rstos0_history("ShR"));
+        // The pattern is case-sensitive: only the originator's letters stop it.
+        assert!(rstos0_history("ShR"));
+        assert!(!rstos0_history("SAR"));
     }
 }

@@ -573,7 +573,7 @@ mod synthetic {
         /// The segment bytes, checksummed over `pseudo` (src, dst addresses).
         pub fn bytes(&self, src: &[u8], dst: &[u8]) -> Vec<u8> {
             let mut options = self.options.to_vec();
-            while options.len() % 4 != 0 {
+            while !options.len().is_multiple_of(4) {
                 options.push(0);
             }
             let offset = self.raw_offset.unwrap_or((5 + options.len() / 4) as u8);

@@ -48,6 +48,21 @@ Examples:
   synack -i eth0 -c 100 tcp port 443          live capture (connections table on exit)
   synack completions bash > /etc/bash_completion.d/synack";
 
+const CONNS_LONG_ABOUT: &str = "\
+Print one verdict per connection, ordered by connection number. A \
+connection's verdict is given when it ends (closed and past --time-wait, idle \
+past --idle-timeout, evicted past --max-connections, or its ports reused) or \
+when the capture ends (or Ctrl-C stops a live capture).
+
+Table columns: CONN number; CLIENT and SERVER endpoints; OPEN (three-way, \
+simultaneous, fast-open, midstream, incomplete); CLOSE (fin, simultaneous, \
+half-open, reset, none); CLOSER, who sent the first FIN; SYN>SA and SA>ACK, \
+the handshake's round trips in ms; PKTS and BYTES (payload) client>server / \
+server>client; DURATION in seconds; Zeek's conn_state (STATE) and HISTORY.
+
+--format json writes one object per connection (JSON schema version 1, \
+docs/json-schema.md).";
+
 /// The whole command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -81,10 +96,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print every TCP packet with its role and both endpoints' states (the default).
-    #[command(after_help = EXAMPLES)]
+    #[command(long_about = LONG_ABOUT, after_help = EXAMPLES)]
     Packets(PacketsArgs),
     /// Print one verdict per connection, ordered by connection number.
-    #[command(after_help = "\
+    #[command(long_about = CONNS_LONG_ABOUT, after_help = "\
 Examples:
   synack conns capture.pcap
   synack conns --format json capture.pcap | jq 'select(.close == \"reset\")'
@@ -107,7 +122,9 @@ pub struct InputArgs {
     #[arg(short = 'r', value_name = "FILE", conflicts_with = "interface")]
     pub read: Option<String>,
 
-    /// Capture live on IFACE (needs the privileges tcpdump needs); Ctrl-C stops.
+    /// Capture live on IFACE (needs the privileges tcpdump needs). Ctrl-C (or
+    /// -c) stops; `packets` then writes the connections table and capture
+    /// statistics to standard error, `conns` its verdicts to standard output.
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: Option<String>,
 
@@ -157,7 +174,8 @@ pub struct PacketsArgs {
     #[arg(short = 'S')]
     pub absolute_seq: bool,
 
-    /// tcpdump's -#: the frame number first on each line.
+    /// tcpdump's -#: the packet's number first on each line (as tcpdump
+    /// numbers them: counting the packets that pass the filter).
     #[arg(short = '#', long = "number")]
     pub number: bool,
 

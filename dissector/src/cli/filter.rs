@@ -127,9 +127,12 @@ fn compile(expr: &str, link: LinkType) -> Result<BpfProgram, String> {
     let opened = Capture::from_file(&path);
     let _ = std::fs::remove_file(&path);
     let handle = opened.map_err(|e| fail(&e))?;
-    handle
-        .compile(expr, true)
-        .map_err(|e| format!("bad filter expression '{expr}' for link type {}: {e}", link.0))
+    handle.compile(expr, true).map_err(|e| {
+        format!(
+            "bad filter expression '{expr}' for link type {}: {e}",
+            link.0
+        )
+    })
 }
 
 /// LINKTYPE_NULL (BSD loopback): its 4-byte address family is in the byte

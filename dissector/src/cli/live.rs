@@ -55,7 +55,7 @@ impl LiveSource {
             flag.store(true, Ordering::SeqCst);
             wake.breakloop();
         })
-            .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
         Ok(LiveSource {
             iface: iface.to_string(),
             cap,

@@ -104,7 +104,6 @@ impl Blocks {
                 self.insert_at(i, (s, b_seq));
                 answer.get_or_insert(i);
                 i += 1;
-                s = b_seq;
             }
             if upper <= b_upper {
                 return answer.unwrap_or(i);
