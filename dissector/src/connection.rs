@@ -10,10 +10,8 @@ use crate::completeness::Completeness;
 use crate::segment::Segment;
 use crate::seq;
 use crate::states::{self, Receipt, SenderFacts};
-use crate::verdict::{
-    CloseKind, ConnectionFacts, Counters, OpenKind, Side, SideOptions, Verdict,
-};
-use crate::zeek::ZeekConnection;
+use crate::verdict::{CloseKind, ConnectionFacts, Counters, OpenKind, Side, SideOptions, Verdict};
+use crate::zeek::{ZeekConfig, ZeekConnection};
 
 /// What one endpoint has done, as seen in the capture.
 #[derive(Clone, Debug, Default)]
@@ -81,7 +79,7 @@ impl Connection {
     /// the SYN's sender; for a SYN-ACK, its receiver; midstream, the endpoint
     /// with the higher port (servers listen on the lower, well-known ports;
     /// on a tie, the receiver is taken as the server).
-    pub fn new(id: u64, frame: u64, ts_ns: u64, seg: &Segment) -> Connection {
+    pub fn new(id: u64, frame: u64, ts_ns: u64, seg: &Segment, zeek: &ZeekConfig) -> Connection {
         let f = seg.flags;
         let src_is_client = if f.syn() {
             !f.ack()
@@ -113,7 +111,7 @@ impl Connection {
             completeness: Completeness::default(),
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
-            zeek: ZeekConnection::new(seg),
+            zeek: ZeekConnection::with_config(seg, zeek),
         }
     }
 
@@ -142,7 +140,9 @@ impl Connection {
             return false;
         }
         let sender = if self.endpoints[0] == seg.src { 0 } else { 1 };
-        self.sides[sender].base_seq.is_some_and(|base| base != seg.seq)
+        self.sides[sender]
+            .base_seq
+            .is_some_and(|base| base != seg.seq)
     }
 
     fn direction(&self, seg: &Segment) -> Direction {
@@ -154,7 +154,13 @@ impl Connection {
     }
 
     /// Takes in one packet and says what it is.
-    pub fn observe(&mut self, frame: u64, ts_ns: u64, seg: &Segment, checksum_ok: Option<bool>) -> Annotation {
+    pub fn observe(
+        &mut self,
+        frame: u64,
+        ts_ns: u64,
+        seg: &Segment,
+        checksum_ok: Option<bool>,
+    ) -> Annotation {
         let dir = self.direction(seg);
         let s = dir.sender();
         let p = 1 - s;
@@ -164,7 +170,11 @@ impl Connection {
         self.completeness.observe(seg);
         self.zeek.observe(seg, ts_ns, checksum_ok);
         if self.sides[s].base_seq.is_none() && !f.rst() {
-            self.sides[s].base_seq = Some(if f.syn() { seg.seq } else { seg.seq.wrapping_sub(1) });
+            self.sides[s].base_seq = Some(if f.syn() {
+                seg.seq
+            } else {
+                seg.seq.wrapping_sub(1)
+            });
         }
         {
             let c = &mut self.sides[s].counters;
@@ -227,7 +237,14 @@ impl Connection {
     }
 
     /// A SYN or SYN-ACK: handshake-1 or -2. Returns true for a retransmission.
-    fn take_syn(&mut self, s: usize, p: usize, ts_ns: u64, seg: &Segment, roles: &mut RoleSet) -> bool {
+    fn take_syn(
+        &mut self,
+        s: usize,
+        p: usize,
+        ts_ns: u64,
+        seg: &Segment,
+        roles: &mut RoleSet,
+    ) -> bool {
         let f = seg.flags;
         let side = &mut self.sides[s];
         let again = side.isn == Some(seg.seq);
@@ -259,7 +276,15 @@ impl Connection {
     }
 
     /// The acknowledgment of a packet: handshake-3, teardown-2 and teardown-4.
-    fn take_ack(&mut self, dir: Direction, s: usize, p: usize, ts_ns: u64, seg: &Segment, roles: &mut RoleSet) -> Receipt {
+    fn take_ack(
+        &mut self,
+        dir: Direction,
+        s: usize,
+        p: usize,
+        ts_ns: u64,
+        seg: &Segment,
+        roles: &mut RoleSet,
+    ) -> Receipt {
         let mut receipt = Receipt::default();
         let peer_isn = self.sides[p].isn;
         if let Some(isn) = peer_isn {

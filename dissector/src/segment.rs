@@ -92,7 +92,10 @@ impl Segment {
                 Err(_) => self.warnings.insert(Warning::MalformedOption),
             }
         }
-        if OptionIter::padding(tcp.options_raw()).iter().any(|b| *b != 0) {
+        if OptionIter::padding(tcp.options_raw())
+            .iter()
+            .any(|b| *b != 0)
+        {
             self.warnings.insert(Warning::NonzeroPadding);
         }
         let flags = self.flags;

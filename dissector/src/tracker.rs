@@ -14,9 +14,10 @@ use crate::annotation::Annotation;
 use crate::connection::Connection;
 use crate::segment::Segment;
 use crate::verdict::{ConnectionFacts, Verdict};
+use crate::zeek::{ZeekConfig, DEFAULT_LIKELY_SERVER_PORTS};
 
 /// Limits on what the tracker keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct TrackerConfig {
     /// A connection with no packet for this long ends (ns).
     pub idle_timeout_ns: u64,
@@ -24,15 +25,21 @@ pub struct TrackerConfig {
     pub time_wait_ns: u64,
     /// The most connections tracked at once; past it the longest idle one ends.
     pub max_connections: usize,
+    /// How Zeek's history and conn_state are computed (its `likely_server_ports`).
+    pub zeek: ZeekConfig,
 }
 
 impl Default for TrackerConfig {
-    /// 5 minutes idle (Zeek's `tcp_inactivity_timeout`), 60 s TIME-WAIT (Linux's), 65536 connections.
+    /// 5 minutes idle (Zeek's `tcp_inactivity_timeout`), 60 s TIME-WAIT (Linux's),
+    /// 65536 connections, Zeek's default likely server ports.
     fn default() -> Self {
         TrackerConfig {
             idle_timeout_ns: 300_000_000_000,
             time_wait_ns: 60_000_000_000,
             max_connections: 65_536,
+            zeek: ZeekConfig {
+                likely_server_ports: DEFAULT_LIKELY_SERVER_PORTS,
+            },
         }
     }
 }
@@ -92,7 +99,13 @@ impl Tracker {
     }
 
     /// Takes in one TCP packet and annotates it.
-    pub fn observe(&mut self, frame: u64, ts_ns: u64, seg: &Segment, checksum_ok: Option<bool>) -> Annotation {
+    pub fn observe(
+        &mut self,
+        frame: u64,
+        ts_ns: u64,
+        seg: &Segment,
+        checksum_ok: Option<bool>,
+    ) -> Annotation {
         self.expire(ts_ns);
         let (key, _) = FlowKey::new(seg.src, seg.dst);
         let slot = match self.by_key.get(&key).copied() {
@@ -140,7 +153,7 @@ impl Tracker {
         if self.by_key.len() >= self.config.max_connections {
             self.evict_one();
         }
-        let conn = Connection::new(self.next_id, frame, ts_ns, seg);
+        let conn = Connection::new(self.next_id, frame, ts_ns, seg, &self.config.zeek);
         self.next_id += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -187,7 +200,11 @@ impl Tracker {
             }
             self.activity.pop_front();
             if now.saturating_sub(last) >= limit {
-                let reason = if closed { EndReason::Closed } else { EndReason::Idle };
+                let reason = if closed {
+                    EndReason::Closed
+                } else {
+                    EndReason::Idle
+                };
                 self.end(slot, reason);
             } else {
                 self.activity.push_back((slot, id, last));

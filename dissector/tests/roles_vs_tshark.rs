@@ -19,8 +19,8 @@ use std::path::Path;
 use synack_core::capture::CaptureReader;
 use synack_dissector::annotation::Role;
 use synack_dissector::pipeline::{Outcome, Pipeline};
-use synack_dissector::verdict::CloseKind;
 use synack_dissector::tracker::TrackerConfig;
+use synack_dissector::verdict::CloseKind;
 
 /// Frames where tshark's marks are wrong and synack's role is right.
 /// (capture, frame, tshark field, reason)
@@ -56,7 +56,11 @@ const COMPLETENESS_DIFFERS: &[(&str, u64, &str)] = &[
 /// FINs crossed (the second FIN does not acknowledge the first): in a
 /// simultaneous close both FINs are active closes (RFC 9293 3.6, case 3), so
 /// synack's `teardown-1` is right there. Such frames are counted, not listed.
-fn tshark_wrong_on_simultaneous_close(field: &str, role: Option<Role>, close: Option<CloseKind>) -> bool {
+fn tshark_wrong_on_simultaneous_close(
+    field: &str,
+    role: Option<Role>,
+    close: Option<CloseKind>,
+) -> bool {
     close == Some(CloseKind::Simultaneous)
         && role == Some(Role::Teardown1)
         && (field == "tcp.connection.fin_passive" || field == "tcp.connection.fin_active")
@@ -79,7 +83,11 @@ struct Frame {
 fn tshark_frames(file: &Path) -> BTreeMap<u64, Frame> {
     let mut fields = vec!["frame.number", "tcp.stream", "tcp.completeness"];
     fields.extend(MARKS.iter().map(|(f, _)| *f));
-    let rows = common::tshark_fields(file, &["-2", "-o", "tcp.analyze_sequence_numbers:TRUE"], &fields);
+    let rows = common::tshark_fields(
+        file,
+        &["-2", "-o", "tcp.analyze_sequence_numbers:TRUE"],
+        &fields,
+    );
     let mut frames = BTreeMap::new();
     for row in rows {
         // Frames with several TCP layers (ICMP-quoted, tunnels) are out of scope.
@@ -147,7 +155,9 @@ fn check_capture(file: &Path, tally: &mut Tally) {
         };
         tally.frames += 1;
         stream_of_conn.entry(annotation.conn).or_insert(want.stream);
-        tshark_completeness.entry(want.stream).or_insert(want.completeness);
+        tshark_completeness
+            .entry(want.stream)
+            .or_insert(want.completeness);
         let mut all_equal = true;
         for (i, (field, role)) in MARKS.iter().enumerate() {
             let ours = annotation.role == Some(*role) || annotation.combines.contains(*role);
@@ -169,7 +179,12 @@ fn check_capture(file: &Path, tally: &mut Tally) {
         }
     }
     let verdicts = pipeline.tracker().finish();
-    let close_of = |conn: u64| verdicts.iter().find(|(v, _)| v.conn == conn).map(|(v, _)| v.close);
+    let close_of = |conn: u64| {
+        verdicts
+            .iter()
+            .find(|(v, _)| v.conn == conn)
+            .map(|(v, _)| v.close)
+    };
     for (frame_no, field, annotation, tshark_says) in mismatches {
         if tshark_wrong_on_simultaneous_close(field, annotation.role, close_of(annotation.conn)) {
             tally.simultaneous_close += 1;
@@ -224,5 +239,9 @@ fn roles_and_completeness_match_tshark() {
         println!("DIFF {f}");
     }
     assert!(tally.captures > 0, "no captures found");
-    assert!(tally.failures.is_empty(), "{} unlisted differences", tally.failures.len());
+    assert!(
+        tally.failures.is_empty(),
+        "{} unlisted differences",
+        tally.failures.len()
+    );
 }

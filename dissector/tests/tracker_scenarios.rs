@@ -45,7 +45,11 @@ impl Script {
     }
     /// A segment from the client (`c2s`) or the server.
     fn send(&mut self, c2s: bool, flags: u16, seq: u32, ack: u32, len: u32) -> Annotation {
-        let (src, dst) = if c2s { (ep(1, 40000), ep(2, 80)) } else { (ep(2, 80), ep(1, 40000)) };
+        let (src, dst) = if c2s {
+            (ep(1, 40000), ep(2, 80))
+        } else {
+            (ep(2, 80), ep(1, 40000))
+        };
         self.frame += 1;
         self.ts += 1_000_000; // 1 ms apart
         let seg = Segment {
@@ -129,7 +133,7 @@ fn passive_fin_that_also_acks_combines_teardown_2() {
     s.send(false, S | A, 500, 101, 0);
     s.send(true, A, 101, 501, 0);
     s.send(false, F | A, 501, 101, 0); // server closes first
-    // The client's FIN acknowledges the server's FIN (ack 502) in the same segment.
+                                       // The client's FIN acknowledges the server's FIN (ack 502) in the same segment.
     let fin = s.send(true, F | A, 101, 502, 0);
     assert_eq!(fin.role, Some(Role::Teardown3));
     assert!(fin.combines.contains(Role::Teardown2));
@@ -198,10 +202,16 @@ fn simultaneous_open() {
     let mut s = Script::new();
     let a = s.send(true, S, 100, 0, 0);
     let b = s.send(false, S, 500, 0, 0);
-    assert_eq!((a.role, b.role), (Some(Role::Handshake1), Some(Role::Handshake1)));
+    assert_eq!(
+        (a.role, b.role),
+        (Some(Role::Handshake1), Some(Role::Handshake1))
+    );
     let a2 = s.send(true, S | A, 100, 501, 0);
     let b2 = s.send(false, S | A, 500, 101, 0);
-    assert_eq!((a2.role, b2.role), (Some(Role::Handshake2), Some(Role::Handshake2)));
+    assert_eq!(
+        (a2.role, b2.role),
+        (Some(Role::Handshake2), Some(Role::Handshake2))
+    );
     assert!(!a2.retransmission && !b2.retransmission);
     // The SYN-ACKs acknowledge the SYNs: no packet is handshake-3.
     let ack = s.send(true, A, 101, 501, 0);
@@ -219,7 +229,10 @@ fn simultaneous_close() {
     // Both FINs are sent before either has the other's: neither acks the other's FIN.
     let f1 = s.send(true, F | A, 101, 501, 0);
     let f2 = s.send(false, F | A, 501, 101, 0);
-    assert_eq!((f1.role, f2.role), (Some(Role::Teardown1), Some(Role::Teardown1)));
+    assert_eq!(
+        (f1.role, f2.role),
+        (Some(Role::Teardown1), Some(Role::Teardown1))
+    );
     // The second FIN's sender has not received the first: FIN-WAIT-1.
     assert_eq!(f2.states.server, Some(FinWait1));
     // Each ACK of a crossing FIN is teardown-2 and leaves its sender in CLOSING
@@ -248,7 +261,10 @@ fn half_close_is_followed_to_the_end() {
     assert_eq!(d1.role, Some(Role::Teardown2));
     assert_eq!(d1.states.server, Some(CloseWait));
     let d2 = s.send(false, A | P, 601, 102, 100);
-    assert_eq!(d2.role, None, "a duplicate acknowledgment of the FIN gets no role");
+    assert_eq!(
+        d2.role, None,
+        "a duplicate acknowledgment of the FIN gets no role"
+    );
     let ack = s.send(true, A, 102, 701, 0);
     assert_eq!(ack.role, None);
     assert_eq!(ack.states.client, Some(FinWait2));

@@ -39,7 +39,7 @@ use synack_core::tcp::PseudoHeader;
 use synack_dissector::segment::Segment;
 use synack_dissector::zeek::{ZeekConfig, ZeekConnection, DEFAULT_LIKELY_SERVER_PORTS};
 
-const CORPUS: &str = "/work/shared/corpus/zeek";
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/zeek");
 
 /// `likely_server_ports` with only base/protocols/http loaded.
 const HTTP_PORTS: &[u16] = &[80, 81, 631, 1080, 3128, 8000, 8080, 8888];
@@ -631,10 +631,10 @@ fn compare_originators(want: &[Endpoint], conns: &[Conn]) -> Vec<String> {
 
 #[test]
 fn zeek_baselines() {
-    if !Path::new(CORPUS).is_dir() {
-        eprintln!("{CORPUS} not present: skipping the Zeek baseline comparison");
-        return;
-    }
+    assert!(
+        Path::new(CORPUS).is_dir(),
+        "{CORPUS}: the shared corpus is missing"
+    );
     let (mut compared, mut equal, mut allowed) = (0, 0, 0);
     let mut failures = Vec::new();
     for case in CASES {
@@ -754,5 +754,70 @@ fn zeek_replays_every_capture() {
     println!(
         "{} captures, {connections} connections replayed",
         files.len()
+    );
+}
+
+/// The verdicts synack's own pipeline gives (tracker connection splitting,
+/// default settings) carry the same conn_state and history as Zeek's conn.log
+/// lines, for every conn.log line (with the likely-server ports the test ran with).
+#[test]
+fn verdicts_match_zeek_conn_logs() {
+    use synack_dissector::pipeline::{Outcome, Pipeline};
+    use synack_dissector::tracker::TrackerConfig;
+
+    let (mut compared, mut equal) = (0, 0);
+    let mut failures = Vec::new();
+    for case in CASES {
+        if !matches!(case.baseline, Baseline::ConnLog) {
+            continue;
+        }
+        let path = Path::new(CORPUS).join("Traces/tcp").join(case.run.trace);
+        let mut reader = CaptureReader::open(&path).expect("trace opens");
+        let config = TrackerConfig {
+            zeek: ZeekConfig {
+                likely_server_ports: case.run.ports,
+            },
+            ..TrackerConfig::default()
+        };
+        let mut pipeline = Pipeline::new(config, case.run.checksums);
+        while let Some(Ok(packet)) = reader.next_packet() {
+            if let Outcome::Tcp { .. } = pipeline.process(&packet) {}
+        }
+        let verdicts = pipeline.tracker().finish();
+        let mut used: HashMap<FlowKey, usize> = HashMap::new();
+        for e in expectations(case) {
+            let (Some(o), Some(r), Some(state), Some(history)) =
+                (e.orig, e.resp, e.conn_state.as_ref(), e.history.as_ref())
+            else {
+                continue;
+            };
+            compared += 1;
+            let key = FlowKey::new(o, r).0;
+            let nth = used.entry(key).or_insert(0);
+            let found = verdicts
+                .iter()
+                .map(|(v, _)| v)
+                .filter(|v| FlowKey::new(v.client, v.server).0 == key)
+                .nth(*nth);
+            *nth += 1;
+            match found {
+                Some(v) if v.conn_state == state && &v.history == history => equal += 1,
+                Some(v) => failures.push(format!(
+                    "{}: Zeek {state} {history}, verdict {} {}",
+                    e.source, v.conn_state, v.history
+                )),
+                None => failures.push(format!("{}: no verdict for this connection", e.source)),
+            }
+        }
+    }
+    println!("verdicts vs Zeek conn.log: {compared} lines compared, {equal} equal");
+    for f in &failures {
+        println!("DIFFERENT {f}");
+    }
+    assert!(compared > 0, "no conn.log line compared");
+    assert!(
+        failures.is_empty(),
+        "{} verdicts differ from Zeek",
+        failures.len()
     );
 }

@@ -269,6 +269,7 @@ impl InputArgs {
             idle_timeout_ns: ns(self.idle_timeout),
             time_wait_ns: ns(self.time_wait),
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            ..TrackerConfig::default()
         }
     }
 }

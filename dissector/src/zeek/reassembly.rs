@@ -11,27 +11,25 @@
 const CAPACITY: usize = 64;
 
 /// The ranges Zeek's `DataBlockList` holds: sorted, non-overlapping,
-/// each `[seq, upper)`.
-#[derive(Clone, Debug)]
+/// each `[seq, upper)`. The storage is allocated on a connection's first
+/// range and reused after (never per packet); most connections hold at most
+/// one range at a time, so it stays small.
+#[derive(Clone, Debug, Default)]
 pub(super) struct Blocks {
-    ranges: [(u64, u64); CAPACITY],
-    len: usize,
+    ranges: Vec<(u64, u64)>,
 }
 
 impl Blocks {
     pub(super) fn new() -> Blocks {
-        Blocks {
-            ranges: [(0, 0); CAPACITY],
-            len: 0,
-        }
+        Blocks::default()
     }
 
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.ranges.len()
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.ranges.is_empty()
     }
 
     pub(super) fn get(&self, i: usize) -> (u64, u64) {
@@ -39,45 +37,38 @@ impl Blocks {
     }
 
     pub(super) fn clear(&mut self) {
-        self.len = 0;
+        self.ranges.clear();
     }
 
     /// Upper end of the last range.
     pub(super) fn last_upper(&self) -> Option<u64> {
-        self.len.checked_sub(1).map(|i| self.ranges[i].1)
+        self.ranges.last().map(|r| r.1)
     }
 
     /// Octets held (`DataBlockList::DataSize`).
     pub(super) fn data_size(&self) -> u64 {
-        self.ranges[..self.len].iter().map(|(s, u)| u - s).sum()
+        self.ranges.iter().map(|(s, u)| u - s).sum()
     }
 
     /// Drops the leading ranges that end at or before `seq` (the tail of
     /// `DataBlockList::Trim`).
     pub(super) fn trim_front(&mut self, seq: u64) {
-        let k = self.ranges[..self.len]
-            .iter()
-            .take_while(|(_, u)| *u <= seq)
-            .count();
-        self.ranges.copy_within(k..self.len, 0);
-        self.len -= k;
+        let k = self.ranges.iter().take_while(|(_, u)| *u <= seq).count();
+        self.ranges.drain(..k);
     }
 
     fn insert_at(&mut self, i: usize, range: (u64, u64)) {
-        self.ranges.copy_within(i..self.len, i + 1);
-        self.ranges[i] = range;
-        self.len += 1;
+        self.ranges.insert(i, range);
     }
 
     /// Keeps room for one insertion's new pieces (at most `len + 1` of them).
     fn make_room(&mut self) {
-        while self.len > CAPACITY / 2 - 1 {
-            let i = (0..self.len - 1)
+        while self.ranges.len() > CAPACITY / 2 - 1 {
+            let i = (0..self.ranges.len() - 1)
                 .min_by_key(|&i| self.ranges[i + 1].0 - self.ranges[i].1)
                 .unwrap_or(0);
             self.ranges[i].1 = self.ranges[i + 1].1;
-            self.ranges.copy_within(i + 2..self.len, i + 1);
-            self.len -= 1;
+            self.ranges.remove(i + 1);
         }
     }
 
@@ -90,12 +81,9 @@ impl Blocks {
         self.make_room();
         let mut s = seq;
         let mut answer: Option<usize> = None;
-        let mut i = self.ranges[..self.len]
-            .iter()
-            .take_while(|(_, u)| *u <= s)
-            .count();
+        let mut i = self.ranges.iter().take_while(|(_, u)| *u <= s).count();
         loop {
-            if i == self.len || upper <= self.ranges[i].0 {
+            if i == self.ranges.len() || upper <= self.ranges[i].0 {
                 self.insert_at(i, (s, upper));
                 return answer.unwrap_or(i);
             }

@@ -49,7 +49,10 @@ fn is_capture(path: &Path) -> bool {
 /// `Vec<String>` of tab-separated fields per line.
 pub fn tshark_fields(file: &Path, args: &[&str], fields: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(file).args(args).args(["-T", "fields", "-E", "separator=/t"]);
+    cmd.arg("-r")
+        .arg(file)
+        .args(args)
+        .args(["-T", "fields", "-E", "separator=/t"]);
     for f in fields {
         cmd.args(["-e", f]);
     }
