@@ -3,7 +3,7 @@
 
 use synack_core::flow::Endpoint;
 use synack_core::frame::TcpFrame;
-use synack_core::tcp::{OptionIter, TcpFlags, TcpHeader, TcpOption};
+use synack_core::tcp::{MalformedReason, OptionIter, TcpFlags, TcpHeader, TcpOption};
 
 use crate::annotation::{Warning, Warnings};
 
@@ -89,6 +89,7 @@ impl Segment {
                 Ok(TcpOption::Mptcp { .. }) => self.options.mptcp = true,
                 Ok(TcpOption::Md5Signature(_)) => self.options.md5 = true,
                 Ok(_) => {}
+                Err(m) if matches!(m.reason, MalformedReason::CutByCapture { .. }) => {}
                 Err(_) => self.warnings.insert(Warning::MalformedOption),
             }
         }

@@ -183,7 +183,11 @@ impl<'a> TcpHeader<'a> {
     /// Walks the options, yielding typed items and malformed ones with their reason.
     #[inline]
     pub fn options(&self) -> OptionIter<'a> {
-        OptionIter::new(self.options)
+        if self.options_truncated() {
+            OptionIter::new_cut(self.options)
+        } else {
+            OptionIter::new(self.options)
+        }
     }
     /// The payload bytes as captured.
     #[inline]

@@ -176,6 +176,12 @@ pub enum MalformedReason {
         /// Bytes left in the header from the option's kind.
         remaining: usize,
     },
+    /// The capture ends inside the option (the snap length cut the header):
+    /// not a fault of the packet.
+    CutByCapture {
+        /// Bytes of the option that were captured.
+        captured: usize,
+    },
     /// The length does not fit the kind.
     WrongLength {
         /// The length byte.
@@ -198,22 +204,31 @@ pub struct MalformedOption {
     pub reason: MalformedReason,
 }
 
-impl fmt::Display for MalformedOption {
+impl fmt::Display for MalformedReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "option kind {} at offset {}: ", self.kind, self.offset)?;
-        match self.reason {
+        match *self {
             MalformedReason::MissingLength => write!(f, "no length byte"),
             MalformedReason::LengthBelowTwo(len) => write!(f, "length {len} is below 2"),
             MalformedReason::PastHeader { len, remaining } => {
-                write!(
-                    f,
-                    "length {len} runs past the header ({remaining} bytes left)"
-                )
+                write!(f, "length {len} runs past the header ({remaining} bytes left)")
+            }
+            MalformedReason::CutByCapture { captured } => {
+                write!(f, "cut by the snap length after {captured} bytes")
             }
             MalformedReason::WrongLength { len, expected } => {
                 write!(f, "length {len}, expected {expected}")
             }
         }
+    }
+}
+
+impl fmt::Display for MalformedOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "option kind {} at offset {}: {}",
+            self.kind, self.offset, self.reason
+        )
     }
 }
 
@@ -225,6 +240,8 @@ pub struct OptionIter<'a> {
     all: &'a [u8],
     rest: &'a [u8],
     done: bool,
+    /// The capture ends before the options do.
+    cut: bool,
 }
 
 type Item<'a> = Result<TcpOption<'a>, MalformedOption>;
@@ -237,6 +254,18 @@ impl<'a> OptionIter<'a> {
             all: options,
             rest: options,
             done: false,
+            cut: false,
+        }
+    }
+
+    /// Walks options of which only `captured` was captured (the snap length
+    /// cut the header): an option running past the captured bytes is
+    /// [`MalformedReason::CutByCapture`], not a fault of the packet.
+    #[inline]
+    pub fn new_cut(captured: &'a [u8]) -> Self {
+        OptionIter {
+            cut: true,
+            ..OptionIter::new(captured)
         }
     }
 
@@ -285,7 +314,12 @@ impl<'a> Iterator for OptionIter<'a> {
         }
         let Some((&len, _)) = after_kind.split_first() else {
             self.done = true;
-            return Some(Err(malformed(None, MalformedReason::MissingLength)));
+            let reason = if self.cut {
+                MalformedReason::CutByCapture { captured: 1 }
+            } else {
+                MalformedReason::MissingLength
+            };
+            return Some(Err(malformed(None, reason)));
         };
         if len < 2 {
             self.done = true;
@@ -297,10 +331,14 @@ impl<'a> Iterator for OptionIter<'a> {
         let Some((option, rest)) = self.rest.split_at_checked(usize::from(len)) else {
             self.done = true;
             let remaining = self.rest.len();
-            return Some(Err(malformed(
-                Some(len),
-                MalformedReason::PastHeader { len, remaining },
-            )));
+            let reason = if self.cut {
+                MalformedReason::CutByCapture {
+                    captured: remaining,
+                }
+            } else {
+                MalformedReason::PastHeader { len, remaining }
+            };
+            return Some(Err(malformed(Some(len), reason)));
         };
         self.rest = rest;
         let value = &option[2..];
@@ -579,6 +617,24 @@ mod tests {
                 minutes: true,
                 timeout: 5
             })]
+        );
+    }
+
+    #[test]
+    fn an_option_cut_by_the_capture_is_not_the_packets_fault() {
+        let items: Vec<_> = OptionIter::new_cut(&[1, 8, 10, 0, 0]).collect();
+        assert_eq!(
+            items[1],
+            Err(MalformedOption {
+                offset: 1,
+                kind: 8,
+                len: Some(10),
+                reason: MalformedReason::CutByCapture { captured: 4 },
+            })
+        );
+        assert_eq!(
+            OptionIter::new_cut(&[1, 3]).nth(1).unwrap().unwrap_err().reason,
+            MalformedReason::CutByCapture { captured: 1 }
         );
     }
 

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 
 use synack_core::frame::TcpFrame;
-use synack_core::tcp::{MalformedOption, MalformedReason, TcpOption};
+use synack_core::tcp::{MalformedOption, TcpOption};
 
 use crate::annotation::{Annotation, Role, RoleSet, TcpState};
 use crate::verdict::Verdict;
@@ -128,17 +128,7 @@ pub fn write_ts(out: &mut impl Write, ts_ns: u64) -> io::Result<()> {
 /// The reason text of a malformed option (without its kind and offset, which
 /// the object carries).
 fn write_malformed_reason(out: &mut impl Write, m: &MalformedOption) -> io::Result<()> {
-    match m.reason {
-        MalformedReason::MissingLength => write!(out, "\"no length byte\""),
-        MalformedReason::LengthBelowTwo(len) => write!(out, "\"length {len} is below 2\""),
-        MalformedReason::PastHeader { len, remaining } => write!(
-            out,
-            "\"length {len} runs past the header ({remaining} bytes left)\""
-        ),
-        MalformedReason::WrongLength { len, expected } => {
-            write!(out, "\"length {len}, expected {expected}\"")
-        }
-    }
+    write!(out, "\"{}\"", m.reason)
 }
 
 /// Writes one option object.
