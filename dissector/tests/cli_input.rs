@@ -2,44 +2,11 @@
 //! tcpdump), `-c`, the tcpdump-compatible flags, completions.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus")
-        .join(rel)
-}
-
-fn synack(args: &[&str]) -> (i32, String, String) {
-    synack_stdin(args, None)
-}
-
-fn synack_stdin(args: &[&str], stdin: Option<Vec<u8>>) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("synack runs");
-    if let Some(bytes) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(&bytes);
-        });
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{corpus, synack, synack_stdin};
 
 fn path(rel: &str) -> String {
     corpus(rel).to_str().unwrap().to_string()

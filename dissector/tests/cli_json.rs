@@ -7,24 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus")
-        .join(rel)
-}
-
-/// Runs synack and returns (exit code, stdout, stderr).
-fn synack(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(args)
-        .output()
-        .expect("synack runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{corpus, synack};
 
 fn json_lines(file: &Path) -> Vec<Value> {
     let (code, out, err) = synack(&["--format", "json", file.to_str().unwrap()]);

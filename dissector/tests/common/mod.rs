@@ -1,8 +1,9 @@
 //! Helpers shared by the dissector's capture tests.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Every capture file under the third-party corpus and the generated fixtures.
 pub fn all_captures() -> Vec<PathBuf> {
@@ -70,4 +71,41 @@ pub fn short_name(path: &Path) -> String {
         .or_else(|| s.rsplit_once("/fixtures/captures/"))
         .map(|(_, tail)| tail.to_owned())
         .unwrap_or_else(|| s.into_owned())
+}
+
+/// A path below `../shared/corpus`.
+pub fn corpus(rel: &str) -> PathBuf {
+    corpus_dir().join(rel)
+}
+
+/// Runs the `synack` binary and returns (exit code, stdout, stderr).
+pub fn synack(args: &[&str]) -> (i32, String, String) {
+    synack_stdin(args, None)
+}
+
+/// Runs the `synack` binary with `stdin` on its standard input.
+pub fn synack_stdin(args: &[&str], stdin: Option<Vec<u8>>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("synack runs");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
+    let out = child.wait_with_output().expect("synack ends");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
