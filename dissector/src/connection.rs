@@ -120,11 +120,6 @@ impl Connection {
         self.id
     }
 
-    /// Time of the latest packet.
-    pub fn last_ns(&self) -> u64 {
-        self.last_ns
-    }
-
     /// Both sides are done: a RST, or both FINs acknowledged.
     pub fn is_closed(&self) -> bool {
         self.any_rst || self.sides.iter().all(|s| s.fin.is_some() && s.fin_acked)

@@ -1,7 +1,11 @@
 //! One step of the packet path, shared by every front end: a captured record
 //! is decoded, its TCP segment tracked, and the result handed to a sink.
 
+use std::hash::BuildHasher;
+
+use rustc_hash::FxBuildHasher;
 use synack_core::capture::Packet;
+use synack_core::flow::FlowKey;
 use synack_core::frame::{self, Decoded, FrameError, TcpFrame, Unsupported};
 use synack_core::tcp::PseudoHeader;
 
@@ -27,21 +31,54 @@ pub enum Outcome<'a> {
     Unsupported(Unsupported),
     /// Could not be decoded down to TCP: the frame is reported, the capture goes on.
     Malformed(FrameError),
+    /// A TCP segment of a connection another shard tracks (see [`Pipeline::sharded`]).
+    OtherShard,
 }
 
 /// Decodes records and tracks their connections.
 pub struct Pipeline {
     tracker: Tracker,
     verify_checksums: bool,
+    shard: Shard,
+}
+
+/// Which connections a pipeline tracks: shard `index` of `count`, by flow key hash.
+#[derive(Clone, Copy, Debug)]
+struct Shard {
+    index: u64,
+    count: u64,
+}
+
+impl Shard {
+    fn owns(&self, segment: &Segment) -> bool {
+        if self.count <= 1 {
+            return true;
+        }
+        let (key, _) = FlowKey::new(segment.src, segment.dst);
+        FxBuildHasher.hash_one(key) % self.count == self.index
+    }
 }
 
 impl Pipeline {
     /// A pipeline with the tracker's limits; checksums are verified when asked
     /// (a bad one is a warning, as captures made with offloading are full of them).
     pub fn new(config: TrackerConfig, verify_checksums: bool) -> Pipeline {
+        Pipeline::sharded(config, verify_checksums, 0, 1)
+    }
+
+    /// A pipeline that tracks only the connections of shard `index` of `count`
+    /// (every connection lands in exactly one shard, whichever way its packets
+    /// travel), so that several threads can share one capture.
+    pub fn sharded(
+        config: TrackerConfig,
+        verify_checksums: bool,
+        index: u64,
+        count: u64,
+    ) -> Pipeline {
         Pipeline {
             tracker: Tracker::new(config),
             verify_checksums,
+            shard: Shard { index, count },
         }
     }
 
@@ -63,6 +100,11 @@ impl Pipeline {
             Decoded::Unsupported(u) => return Outcome::Unsupported(u),
         };
         let mut segment = Segment::from_frame(&frame);
+        if !self.shard.owns(&segment) {
+            // Time is the capture's, whichever shard a packet belongs to.
+            self.tracker.advance(packet.ts_ns);
+            return Outcome::OtherShard;
+        }
         let checksum_ok = if self.verify_checksums {
             let pseudo = PseudoHeader {
                 src: segment.src.addr,

@@ -64,9 +64,15 @@ pub struct Tracker {
     config: TrackerConfig,
     by_key: HashMap<FlowKey, usize, FxBuildHasher>,
     slots: Vec<Option<(FlowKey, Connection)>>,
+    /// For each slot, the clock at its connection's latest packet.
+    touched: Vec<u64>,
     free: Vec<usize>,
+    /// The capture's clock: the latest timestamp seen, so that time never runs
+    /// backwards for expiry even when a capture's timestamps do.
+    clock: u64,
     /// Connections in order of (recorded) last activity: slot, connection id, and
-    /// its last packet time when queued. Entries whose slot has since been reused are stale.
+    /// the clock at its latest packet when queued. Entries whose slot has since
+    /// been reused are stale.
     activity: VecDeque<(usize, u64, u64)>,
     next_id: u64,
     last_slot: Option<usize>,
@@ -80,7 +86,9 @@ impl Tracker {
             config,
             by_key: HashMap::with_hasher(FxBuildHasher),
             slots: Vec::new(),
+            touched: Vec::new(),
             free: Vec::new(),
+            clock: 0,
             activity: VecDeque::new(),
             next_id: 0,
             last_slot: None,
@@ -106,7 +114,7 @@ impl Tracker {
         seg: &Segment,
         checksum_ok: Option<bool>,
     ) -> Annotation {
-        self.expire(ts_ns);
+        self.advance(ts_ns);
         let (key, _) = FlowKey::new(seg.src, seg.dst);
         let slot = match self.by_key.get(&key).copied() {
             Some(slot) if self.connection(slot).is_reopened_by(seg) => {
@@ -117,8 +125,16 @@ impl Tracker {
             None => self.start(key, frame, ts_ns, seg),
         };
         self.last_slot = Some(slot);
+        self.touched[slot] = self.clock;
         let conn = &mut self.slots[slot].as_mut().expect("slot in use").1;
         conn.observe(frame, ts_ns, seg, checksum_ok)
+    }
+
+    /// Lets time pass to `now_ns` without a packet of a tracked connection
+    /// (e.g. a packet another shard tracks): idle and closed connections end.
+    pub fn advance(&mut self, now_ns: u64) {
+        self.clock = self.clock.max(now_ns);
+        self.expire(self.clock);
     }
 
     /// What is known of the last packet's connection.
@@ -158,15 +174,18 @@ impl Tracker {
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot] = Some((key, conn));
+                self.touched[slot] = self.clock;
                 slot
             }
             None => {
                 self.slots.push(Some((key, conn)));
+                self.touched.push(self.clock);
                 self.slots.len() - 1
             }
         };
         self.by_key.insert(key, slot);
-        self.activity.push_back((slot, self.next_id - 1, ts_ns));
+        self.activity
+            .push_back((slot, self.next_id - 1, self.clock));
         slot
     }
 
@@ -189,7 +208,7 @@ impl Tracker {
                 self.activity.pop_front();
                 continue;
             };
-            let (closed, last) = (conn.is_closed(), conn.last_ns());
+            let (closed, last) = (conn.is_closed(), self.touched[slot]);
             let limit = if closed {
                 self.config.time_wait_ns.min(self.config.idle_timeout_ns)
             } else {
@@ -220,14 +239,15 @@ impl Tracker {
         }
     }
 
-    /// Ends the connection idle the longest (approximately: the first in the
-    /// activity queue whose recorded time is current).
+    /// Ends the connection idle the longest: the first in the activity queue
+    /// whose recorded time is current (the queue is in clock order, and an
+    /// entry gone stale is queued again with its connection's latest time).
     fn evict_one(&mut self) {
         while let Some((slot, id, queued_ns)) = self.activity.pop_front() {
-            let Some(conn) = self.live(slot, id) else {
+            if self.live(slot, id).is_none() {
                 continue;
-            };
-            let last = conn.last_ns();
+            }
+            let last = self.touched[slot];
             if last == queued_ns {
                 self.end(slot, EndReason::Evicted);
                 return;

@@ -168,3 +168,19 @@ fn the_table_has_a_header_and_a_row_per_connection() {
     assert_eq!(at(lines[0], "OPEN"), at(lines[1], "three-way"));
     assert_eq!(at(lines[1], "three-way"), at(lines[2], "three-way"));
 }
+
+/// Connections are independent of each other (under the default limits), so
+/// tracking them on two threads gives the verdicts one thread gives.
+#[test]
+fn two_threads_give_the_verdicts_of_one() {
+    let mut compared = 0;
+    for file in common::all_captures() {
+        let file = file.to_str().expect("utf-8 path");
+        let (code1, one, _) = synack(&["conns", "--format", "json", file]);
+        let (code2, two, _) = synack(&["conns", "--format", "json", "--threads", "2", file]);
+        assert_eq!(code1, code2, "{file}: exit codes");
+        assert_eq!(one, two, "{file}: verdicts");
+        compared += one.lines().count();
+    }
+    assert!(compared > 300, "only {compared} verdicts compared");
+}

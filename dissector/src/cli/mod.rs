@@ -10,6 +10,7 @@ pub mod args;
 pub mod filter;
 pub mod live;
 pub mod run;
+pub mod sharded;
 pub mod source;
 
 use std::io::{self, Write};
@@ -70,6 +71,7 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             out.flush()?;
             return Ok(());
         }
+        Some(Command::Conns(c)) if c.threads > 1 => return run_sharded(&c),
         Some(Command::Conns(c)) => (Mode::Conns(c.format), c.input, false),
         Some(Command::Packets(p)) => packets_mode(p)?,
         None => packets_mode(cli.packets)?,
@@ -113,6 +115,26 @@ fn run_input(mode: Mode, input: &InputArgs, flush_each: bool) -> Result<(), Fail
         }
     };
     run::run(source.as_mut(), settings)
+}
+
+/// `synack conns --threads N` on a capture file.
+fn run_sharded(c: &args::ConnsArgs) -> Result<(), Failure> {
+    let (source_name, expr) = c.input.split().map_err(Failure::Usage)?;
+    let Input::File(path) = source_name else {
+        return Err(Failure::Usage(
+            "--threads needs a capture file (not standard input or a live interface)".into(),
+        ));
+    };
+    checked_filter(&expr)?;
+    sharded::run(&sharded::ShardedRun {
+        path: &path,
+        filter: &expr,
+        tracker: c.input.tracker_config(),
+        verify_checksums: c.input.verify_checksums,
+        count: c.input.count,
+        threads: c.threads,
+        format: c.format,
+    })
 }
 
 /// The filter for `expr`, compiled once for Ethernet to report a syntax

@@ -91,7 +91,7 @@ impl ConnOrder {
 
 /// Writes warnings for frames synack cannot read, once per kind where they repeat.
 #[derive(Debug, Default)]
-struct Warner {
+pub(super) struct Warner {
     unsupported_links: Vec<LinkType>,
 }
 
@@ -100,7 +100,7 @@ impl Warner {
         let _ = writeln!(io::stderr().lock(), "synack: warning: {msg}");
     }
 
-    fn outcome(&mut self, packet: &Packet<'_>, outcome: &Outcome<'_>) {
+    pub(super) fn outcome(&mut self, packet: &Packet<'_>, outcome: &Outcome<'_>) {
         match outcome {
             Outcome::Malformed(e) => Self::warn(format_args!("frame {}: {e}", packet.frame)),
             Outcome::Unsupported(synack_core::frame::Unsupported::LinkType(l))
