@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # tshark and tcpdump are the references; libpcap-dev is for live capture and BPF;
-# iproute2, nftables, ethtool and python3 are for the network-namespace tests.
-packages=(tshark tcpdump libpcap-dev pkg-config iproute2 nftables ethtool python3)
+# iproute2, nftables, ethtool and python3 are for the network-namespace tests;
+# gcc, g++, binutils and valgrind build and check the C ABI's consumers.
+packages=(tshark tcpdump libpcap-dev pkg-config iproute2 nftables ethtool python3 gcc g++ binutils valgrind)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -424,6 +424,7 @@ impl Connection {
             final_states: self.states(),
             roles_seen: self.roles_seen,
             role_frames: self.role_frames,
+            labels: Vec::new(),
         }
     }
 }

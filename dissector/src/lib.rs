@@ -11,6 +11,8 @@ pub mod completeness;
 pub mod connection;
 pub mod format;
 pub mod pipeline;
+#[allow(non_camel_case_types)] // the plugin ABI's C names
+pub mod plugin_host;
 pub mod segment;
 pub mod seq;
 pub mod states;

@@ -157,6 +157,9 @@ pub struct Verdict {
     pub roles_seen: RoleSet,
     /// Frame of each role's first packet (indexed as `Role::ALL`).
     pub role_frames: [Option<u64>; 8],
+    /// Labels that run-time plugins put on the connection, `(name, value)`
+    /// in plugin order (empty without plugins; see `plugin_host`).
+    pub labels: Vec<(String, String)>,
 }
 
 impl Verdict {

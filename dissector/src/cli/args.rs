@@ -152,6 +152,14 @@ pub struct InputArgs {
     /// The most connections tracked at once; past it the longest idle one ends.
     #[arg(long, value_name = "N", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
+
+    /// Load a run-time plugin (a shared object exporting
+    /// `synack_plugin_descriptor_v1`, see docs/capi.md); repeatable. Every
+    /// `*.so` in the folder named by SYNACK_PLUGIN_DIR is loaded too. Its
+    /// labels appear in `conns` (json and table) and in the text format when
+    /// a connection ends. A plugin that is refused is a warning.
+    #[arg(long = "plugin", value_name = "PATH")]
+    pub plugins: Vec<std::path::PathBuf>,
 }
 
 /// `synack packets` (and `synack` alone).
@@ -265,6 +273,24 @@ impl InputArgs {
                 .to_string());
         };
         Ok((input, filter.join(" ")))
+    }
+
+    /// The plugins to load: `--plugin` paths, then the `*.so` files of
+    /// SYNACK_PLUGIN_DIR in name order.
+    pub fn plugin_paths(&self) -> Vec<std::path::PathBuf> {
+        let mut paths = self.plugins.clone();
+        if let Some(dir) = std::env::var_os("SYNACK_PLUGIN_DIR") {
+            let mut found: Vec<_> = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "so"))
+                .collect();
+            found.sort();
+            paths.extend(found);
+        }
+        paths
     }
 
     /// The tracker's limits.

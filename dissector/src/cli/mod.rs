@@ -100,6 +100,7 @@ fn run_input(mode: Mode, input: &InputArgs, flush_each: bool) -> Result<(), Fail
         filter: None,
         count: input.count,
         flush_each,
+        plugins: run::load_plugins(&input.plugin_paths()),
     };
     let mut source: Box<dyn Source> = match source_name {
         Input::Live(iface) => {
@@ -134,6 +135,7 @@ fn run_sharded(c: &args::ConnsArgs) -> Result<(), Failure> {
         count: c.input.count,
         threads: c.threads,
         format: c.format,
+        plugins: c.input.plugin_paths(),
     })
 }
 

@@ -10,6 +10,7 @@ use synack_core::frame::Layer;
 use crate::format::tcpdump::{TcpdumpOptions, TcpdumpPrinter};
 use crate::format::{json, table, text};
 use crate::pipeline::{Outcome, Pipeline};
+use crate::plugin_host::PluginHost;
 use crate::tracker::TrackerConfig;
 use crate::verdict::Verdict;
 
@@ -63,6 +64,20 @@ pub struct Settings {
     pub count: Option<u64>,
     /// Flush standard output after every packet.
     pub flush_each: bool,
+    /// Run-time plugins that label connections.
+    pub plugins: PluginHost,
+}
+
+/// Loads `paths` into a plugin host; a plugin that is refused is a warning
+/// and the run goes on without it.
+pub fn load_plugins(paths: &[std::path::PathBuf]) -> PluginHost {
+    let mut host = PluginHost::new();
+    for path in paths {
+        if let Err(e) = host.load(path) {
+            Warner::warn(format_args!("{e}; going on without it"));
+        }
+    }
+    host
 }
 
 /// Verdicts kept until they can be printed in connection order.
@@ -96,7 +111,7 @@ pub(super) struct Warner {
 }
 
 impl Warner {
-    fn warn(msg: std::fmt::Arguments<'_>) {
+    pub(super) fn warn(msg: std::fmt::Arguments<'_>) {
         let _ = writeln!(io::stderr().lock(), "synack: warning: {msg}");
     }
 
@@ -135,6 +150,9 @@ impl Runner<'_> {
     fn record(&mut self, packet: &Packet<'_>, seen: u64) -> Result<(), Failure> {
         let outcome = self.pipeline.process(packet);
         self.warner.outcome(packet, &outcome);
+        if let Outcome::Tcp { frame, annotation } = &outcome {
+            self.settings.plugins.observe(annotation, frame);
+        }
         match self.settings.mode {
             Mode::Packets { format, .. } => self.write_packet(format, packet, seen, &outcome)?,
             Mode::Conns(_) => {}
@@ -190,16 +208,21 @@ impl Runner<'_> {
         Ok(())
     }
 
-    fn verdict(&mut self, v: Verdict) -> io::Result<()> {
+    fn verdict(&mut self, mut v: Verdict) -> io::Result<()> {
+        v.labels = self.settings.plugins.close(v.conn);
         match self.settings.mode {
             Mode::Conns(ConnsFormat::Json) => {
                 self.order.push(v);
                 for v in self.order.ready() {
-                    json::write_verdict(&mut self.out, &v, &[])?;
+                    json::write_verdict(&mut self.out, &v)?;
                 }
             }
             Mode::Conns(ConnsFormat::Table) => self.all.push(v),
             Mode::Packets { .. } if self.live => self.all.push(v),
+            Mode::Packets {
+                format: PacketFormat::Text,
+                ..
+            } => text::write_labels(&mut self.out, &v)?,
             Mode::Packets { .. } => {}
         }
         Ok(())
@@ -348,6 +371,7 @@ mod tests {
             final_states: EndpointStates::default(),
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
+            labels: Vec::new(),
         }
     }
 }

@@ -8,13 +8,13 @@ use std::io::{self, BufWriter, Write};
 use std::thread;
 
 use crate::format::{json, table};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Outcome, Pipeline};
 use crate::tracker::TrackerConfig;
 use crate::verdict::Verdict;
 
 use super::args::ConnsFormat;
 use super::filter::BpfFilter;
-use super::run::{Failure, Warner};
+use super::run::{load_plugins, Failure, Warner};
 use super::source::{FileSource, Next, Source};
 
 /// What one run on several threads needs.
@@ -33,6 +33,8 @@ pub struct ShardedRun<'a> {
     pub threads: u64,
     /// Output format.
     pub format: ConnsFormat,
+    /// Run-time plugins (each shard loads its own).
+    pub plugins: Vec<std::path::PathBuf>,
 }
 
 /// Runs the shards and prints every verdict in connection order.
@@ -68,7 +70,7 @@ pub fn run(r: &ShardedRun<'_>) -> Result<(), Failure> {
         ConnsFormat::Table => table::write_table(&mut out, &verdicts)?,
         ConnsFormat::Json => {
             for v in &verdicts {
-                json::write_verdict(&mut out, v, &[])?;
+                json::write_verdict(&mut out, v)?;
             }
         }
     }
@@ -82,7 +84,17 @@ fn shard(r: &ShardedRun<'_>, index: u64) -> Result<Vec<Verdict>, Failure> {
     let mut filter = BpfFilter::new(r.filter);
     let mut pipeline = Pipeline::sharded(r.tracker, r.verify_checksums, index, r.threads);
     let mut warner = Warner::default();
-    let mut verdicts = Vec::new();
+    let mut plugins = if index == 0 {
+        load_plugins(&r.plugins)
+    } else {
+        // Shard 0 has warned about any plugin refused.
+        let mut host = crate::plugin_host::PluginHost::new();
+        for path in &r.plugins {
+            let _ = host.load(path);
+        }
+        host
+    };
+    let mut verdicts: Vec<Verdict> = Vec::new();
     let mut seen = 0u64;
     let mut failure = None;
     while r.count.is_none_or(|c| seen < c) {
@@ -108,9 +120,18 @@ fn shard(r: &ShardedRun<'_>, index: u64) -> Result<Vec<Verdict>, Failure> {
         if index == 0 {
             warner.outcome(&packet, &outcome);
         }
-        verdicts.extend(pipeline.tracker().drain_ended().map(|(v, _)| v));
+        if let Outcome::Tcp { frame, annotation } = &outcome {
+            plugins.observe(annotation, frame);
+        }
+        for (mut v, _) in pipeline.tracker().drain_ended() {
+            v.labels = plugins.close(v.conn);
+            verdicts.push(v);
+        }
     }
-    verdicts.extend(pipeline.tracker().finish().into_iter().map(|(v, _)| v));
+    for (mut v, _) in pipeline.tracker().finish() {
+        v.labels = plugins.close(v.conn);
+        verdicts.push(v);
+    }
     match failure {
         // Every shard meets the same damage: shard 0 reports it.
         Some(f) if index == 0 => Err(f),

@@ -74,9 +74,12 @@ fn write_opt_num(out: &mut impl Write, n: Option<u64>) -> io::Result<()> {
 }
 
 /// Writes the `labels` object.
-fn write_labels(out: &mut impl Write, labels: Labels<'_>) -> io::Result<()> {
+fn write_labels<'a>(
+    out: &mut impl Write,
+    labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> io::Result<()> {
     out.write_all(b"{")?;
-    for (i, (k, v)) in labels.iter().enumerate() {
+    for (i, (k, v)) in labels.into_iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
@@ -270,12 +273,12 @@ pub fn write_packet(
         write_str(out, w.code())?;
     }
     out.write_all(b"],\"labels\":")?;
-    write_labels(out, labels)?;
+    write_labels(out, labels.iter().copied())?;
     out.write_all(b"}\n")
 }
 
-/// Writes one connection verdict's JSON object and its newline.
-pub fn write_verdict(out: &mut impl Write, v: &Verdict, labels: Labels<'_>) -> io::Result<()> {
+/// Writes one connection verdict's JSON object (with its plugins' labels) and its newline.
+pub fn write_verdict(out: &mut impl Write, v: &Verdict) -> io::Result<()> {
     write!(
         out,
         "{{\"conn\":{},\"first_frame\":{},\"last_frame\":{}",
@@ -337,7 +340,10 @@ pub fn write_verdict(out: &mut impl Write, v: &Verdict, labels: Labels<'_>) -> i
         }
     }
     out.write_all(b"},\"labels\":")?;
-    write_labels(out, labels)?;
+    write_labels(
+        out,
+        v.labels.iter().map(|(k, val)| (k.as_str(), val.as_str())),
+    )?;
     out.write_all(b"}\n")
 }
 
@@ -371,9 +377,9 @@ mod tests {
 
     #[test]
     fn labels_render_as_an_object() {
-        assert_eq!(s(|o| write_labels(o, &[])), "{}");
+        assert_eq!(s(|o| write_labels(o, [])), "{}");
         assert_eq!(
-            s(|o| write_labels(o, &[("app", "http"), ("k", "v\"")])),
+            s(|o| write_labels(o, [("app", "http"), ("k", "v\"")])),
             r#"{"app":"http","k":"v\""}"#
         );
     }

@@ -10,7 +10,8 @@
 //! brackets); how it opened and closed; who closed first (`-` when none);
 //! the handshake's two round trips in milliseconds (`-` when not seen);
 //! packets and payload bytes client-to-server/server-to-client; time from
-//! the first to the last packet; Zeek's `conn_state` and `history`.
+//! the first to the last packet; Zeek's `conn_state` and `history`; and,
+//! when a plugin labelled any connection, `LABELS` (`name=value`, comma-separated).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -86,16 +87,37 @@ fn row(v: &Verdict) -> [String; 13] {
     ]
 }
 
+/// The `LABELS` cell: `name=value` pairs, comma-separated (`-` for none).
+fn labels(v: &Verdict) -> String {
+    if v.labels.is_empty() {
+        return "-".to_string();
+    }
+    let pairs: Vec<String> = v
+        .labels
+        .iter()
+        .map(|(k, val)| format!("{k}={val}"))
+        .collect();
+    pairs.join(",")
+}
+
 /// Writes the header and one aligned row per verdict, in the order given.
 pub fn write_table(out: &mut impl Write, verdicts: &[Verdict]) -> io::Result<()> {
-    let rows: Vec<[String; 13]> = verdicts.iter().map(row).collect();
-    let mut widths = HEADERS.map(str::len);
+    let with_labels = verdicts.iter().any(|v| !v.labels.is_empty());
+    let cells = |fixed: [String; 13], labels: String| {
+        let mut r = fixed.to_vec();
+        if with_labels {
+            r.push(labels);
+        }
+        r
+    };
+    let rows: Vec<Vec<String>> = verdicts.iter().map(|v| cells(row(v), labels(v))).collect();
+    let headers = cells(HEADERS.map(str::to_string), "LABELS".to_string());
+    let mut widths: Vec<usize> = headers.iter().map(String::len).collect();
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let headers = HEADERS.map(str::to_string);
     for r in std::iter::once(&headers).chain(&rows) {
         let mut line = String::new();
         for (i, cell) in r.iter().enumerate() {
@@ -103,7 +125,7 @@ pub fn write_table(out: &mut impl Write, verdicts: &[Verdict]) -> io::Result<()>
             if i > 0 {
                 line.push_str("  ");
             }
-            if RIGHT[i] {
+            if RIGHT.get(i).copied().unwrap_or(false) {
                 let _ = write!(line, "{cell:>w$}", w = widths[i]);
             } else if last {
                 line.push_str(cell);
@@ -161,6 +183,7 @@ mod tests {
             final_states: EndpointStates::default(),
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
+            labels: Vec::new(),
         }
     }
 

@@ -93,6 +93,18 @@ pub fn write_malformed(out: &mut impl Write, error: &FrameError) -> io::Result<(
     writeln!(out, "  malformed: {error}")
 }
 
+/// When plugins labelled a connection that just ended: `  conn N labels: app=http, http.host=...`.
+pub fn write_labels(out: &mut impl Write, v: &crate::verdict::Verdict) -> io::Result<()> {
+    if v.labels.is_empty() {
+        return Ok(());
+    }
+    write!(out, "  conn {} labels:", v.conn)?;
+    for (i, (k, val)) in v.labels.iter().enumerate() {
+        write!(out, "{} {k}={val}", if i == 0 { "" } else { "," })?;
+    }
+    out.write_all(b"\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
