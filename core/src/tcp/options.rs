@@ -210,7 +210,10 @@ impl fmt::Display for MalformedReason {
             MalformedReason::MissingLength => write!(f, "no length byte"),
             MalformedReason::LengthBelowTwo(len) => write!(f, "length {len} is below 2"),
             MalformedReason::PastHeader { len, remaining } => {
-                write!(f, "length {len} runs past the header ({remaining} bytes left)")
+                write!(
+                    f,
+                    "length {len} runs past the header ({remaining} bytes left)"
+                )
             }
             MalformedReason::CutByCapture { captured } => {
                 write!(f, "cut by the snap length after {captured} bytes")
@@ -633,7 +636,11 @@ mod tests {
             })
         );
         assert_eq!(
-            OptionIter::new_cut(&[1, 3]).nth(1).unwrap().unwrap_err().reason,
+            OptionIter::new_cut(&[1, 3])
+                .nth(1)
+                .unwrap()
+                .unwrap_err()
+                .reason,
             MalformedReason::CutByCapture { captured: 1 }
         );
     }
