@@ -271,12 +271,17 @@ fn installed_copy_builds_through_pkg_config() {
         "pkg-config is needed (apt-get install pkg-config)"
     );
     let prefix = scratch("prefix");
-    let profile_dir = target_dir();
+    // cargo leaves the libraries in the profile directory or in its deps/
+    // (a fresh `cargo test` does not always copy them up): gather both.
+    let built = scratch("built");
+    for lib in [libsynack_so(), libsynack_a()] {
+        std::fs::copy(&lib, built.join(lib.file_name().expect("a file name"))).expect("copy");
+    }
     run_ok(
         Command::new("sh")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh"))
             .arg(&prefix)
-            .arg(&profile_dir),
+            .arg(&built),
     );
     let pc_path = prefix.join("lib/pkgconfig");
     let pkg = |args: &[&str]| -> Vec<String> {
