@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # tshark and tcpdump are the references; libpcap-dev is for live capture and BPF;
 # iproute2, nftables, ethtool and python3 are for the network-namespace tests;
-# gcc, g++, binutils and valgrind build and check the C ABI's consumers.
-packages=(tshark tcpdump libpcap-dev pkg-config iproute2 nftables ethtool python3 gcc g++ binutils valgrind)
+# gcc, g++, binutils and valgrind build and check the C ABI's consumers;
+# libwireshark-dev and libglib2.0-dev build the Wireshark plugin.
+packages=(tshark tcpdump libpcap-dev pkg-config iproute2 nftables ethtool python3 gcc g++ binutils valgrind libwireshark-dev libglib2.0-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
