@@ -275,6 +275,72 @@ typedef int32_t synack_open_kind;
 #endif // __cplusplus
 
 /**
+ * How a connection closed.
+ */
+enum synack_close_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Both FINs, one side first.
+     */
+    SYNACK_CLOSE_KIND_FIN = 0,
+    /**
+     * Both FINs crossed.
+     */
+    SYNACK_CLOSE_KIND_SIMULTANEOUS = 1,
+    /**
+     * Only one side sent a FIN.
+     */
+    SYNACK_CLOSE_KIND_HALF_OPEN = 2,
+    /**
+     * A RST ended it.
+     */
+    SYNACK_CLOSE_KIND_RESET = 3,
+    /**
+     * No FIN and no RST seen.
+     */
+    SYNACK_CLOSE_KIND_NONE = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum synack_close_kind synack_close_kind;
+#else
+typedef int32_t synack_close_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Client or server.
+ */
+enum synack_side
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Neither (e.g. no FIN was sent).
+     */
+    SYNACK_SIDE_NONE = -1,
+    /**
+     * The SYN's sender (or the heuristic's pick midstream).
+     */
+    SYNACK_SIDE_CLIENT = 0,
+    /**
+     * The other endpoint.
+     */
+    SYNACK_SIDE_SERVER = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum synack_side synack_side;
+#else
+typedef int32_t synack_side;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * What a frame holds, as far as TCP is concerned.
  */
 enum synack_frame_kind
@@ -354,72 +420,6 @@ enum synack_option_error
 typedef enum synack_option_error synack_option_error;
 #else
 typedef int32_t synack_option_error;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * How a connection closed.
- */
-enum synack_close_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-    /**
-     * Both FINs, one side first.
-     */
-    SYNACK_CLOSE_KIND_FIN = 0,
-    /**
-     * Both FINs crossed.
-     */
-    SYNACK_CLOSE_KIND_SIMULTANEOUS = 1,
-    /**
-     * Only one side sent a FIN.
-     */
-    SYNACK_CLOSE_KIND_HALF_OPEN = 2,
-    /**
-     * A RST ended it.
-     */
-    SYNACK_CLOSE_KIND_RESET = 3,
-    /**
-     * No FIN and no RST seen.
-     */
-    SYNACK_CLOSE_KIND_NONE = 4,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum synack_close_kind synack_close_kind;
-#else
-typedef int32_t synack_close_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * Client or server.
- */
-enum synack_side
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-    /**
-     * Neither (e.g. no FIN was sent).
-     */
-    SYNACK_SIDE_NONE = -1,
-    /**
-     * The SYN's sender (or the heuristic's pick midstream).
-     */
-    SYNACK_SIDE_CLIENT = 0,
-    /**
-     * The other endpoint.
-     */
-    SYNACK_SIDE_SERVER = 1,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum synack_side synack_side;
-#else
-typedef int32_t synack_side;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -626,6 +626,14 @@ typedef struct synack_facts {
      * The server's offered options.
      */
     struct synack_side_options server;
+    /**
+     * How it closed so far (`SYNACK_CLOSE_KIND_NONE` while no FIN or RST was seen).
+     */
+    synack_close_kind close;
+    /**
+     * Who sent the first FIN so far, or `SYNACK_SIDE_NONE`.
+     */
+    synack_side active_closer;
 } synack_facts;
 
 /**

@@ -315,6 +315,8 @@ pub(crate) fn facts(f: Option<&ConnectionFacts>) -> synack_facts {
             rtt_synack_ack_us: opt_i64(f.rtt_synack_ack_us),
             client: side_options(&f.client_options),
             server: side_options(&f.server_options),
+            close: close_kind(f.close),
+            active_closer: side(f.active_closer),
         },
         None => synack_facts {
             open: synack_open_kind::Incomplete,
@@ -322,6 +324,8 @@ pub(crate) fn facts(f: Option<&ConnectionFacts>) -> synack_facts {
             rtt_synack_ack_us: -1,
             client: side_options(&SideOptions::default()),
             server: side_options(&SideOptions::default()),
+            close: synack_close_kind::None,
+            active_closer: synack_side::None,
         },
     }
 }
@@ -382,8 +386,8 @@ pub(crate) fn verdict(v: &Verdict, reason: EndReason) -> synack_verdict {
         conn_state,
         history,
         history_truncated,
-        close: close_kind(v.close),
-        active_closer: side(v.active_closer),
+        close: close_kind(v.facts.close),
+        active_closer: side(v.facts.active_closer),
         syn_retransmissions: v.syn_retransmissions,
         facts: facts(Some(&v.facts)),
         client_final_state: state(v.final_states.client),

@@ -408,6 +408,10 @@ pub struct synack_facts {
     pub client: synack_side_options,
     /// The server's offered options.
     pub server: synack_side_options,
+    /// How it closed so far (`SYNACK_CLOSE_KIND_NONE` while no FIN or RST was seen).
+    pub close: synack_close_kind,
+    /// Who sent the first FIN so far, or `SYNACK_SIDE_NONE`.
+    pub active_closer: synack_side,
 }
 
 /// Everything synack says about one TCP packet: the same as a line of

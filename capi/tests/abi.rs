@@ -253,6 +253,16 @@ fn check_facts(c: &synack_facts, r: &ConnectionFacts, what: &str) {
     assert_eq!(c.rtt_synack_ack_us, us(r.rtt_synack_ack_us), "{what} rtt2");
     check_side(&c.client, &r.client_options, what);
     check_side(&c.server, &r.server_options, what);
+    assert_eq!(
+        name(a.close_kind_name, c.close as i32).as_deref(),
+        Some(r.close.name()),
+        "{what} close"
+    );
+    assert_eq!(
+        name(a.side_name, c.active_closer as i32),
+        r.active_closer.map(|s| s.name().to_string()),
+        "{what} active closer"
+    );
 }
 
 fn check_endpoint(c: &synack_endpoint, r: &Endpoint, what: &str) {
@@ -295,12 +305,12 @@ fn check_verdict(c: &synack_verdict, r: &Verdict, what: &str) {
     }
     assert_eq!(
         name(a.close_kind_name, c.close as i32).as_deref(),
-        Some(r.close.name()),
+        Some(r.facts.close.name()),
         "{what} close"
     );
     assert_eq!(
         name(a.side_name, c.active_closer as i32),
-        r.active_closer.map(|s| s.name().to_string()),
+        r.facts.active_closer.map(|s| s.name().to_string()),
         "{what} active closer"
     );
     assert_eq!(

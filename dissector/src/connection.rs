@@ -370,6 +370,14 @@ impl Connection {
             rtt_synack_ack_us: self.rtt_synack_ack_us,
             client_options: self.sides[0].options,
             server_options: self.sides[1].options,
+            close: self.close_kind(),
+            active_closer: self.first_fin_side.map(|i| {
+                if i == 0 {
+                    Side::Client
+                } else {
+                    Side::Server
+                }
+            }),
         }
     }
 
@@ -403,7 +411,6 @@ impl Connection {
 
     /// The verdict, as of the last packet seen.
     pub fn verdict(&self) -> Verdict {
-        let side = |i: usize| if i == 0 { Side::Client } else { Side::Server };
         Verdict {
             conn: self.id,
             first_frame: self.first_frame,
@@ -418,8 +425,6 @@ impl Connection {
             conn_state: self.zeek.conn_state(),
             history: self.zeek.history().to_owned(),
             facts: self.facts(),
-            close: self.close_kind(),
-            active_closer: self.first_fin_side.map(side),
             syn_retransmissions: self.sides[0].syns.saturating_sub(1),
             final_states: self.states(),
             roles_seen: self.roles_seen,

@@ -114,6 +114,10 @@ pub struct ConnectionFacts {
     pub client_options: SideOptions,
     /// Server's offered options.
     pub server_options: SideOptions,
+    /// How it closed, so far (`None` while no FIN or RST was seen).
+    pub close: CloseKind,
+    /// Who sent the first FIN (for a simultaneous close, the first seen).
+    pub active_closer: Option<Side>,
 }
 
 /// The verdict on a connection, given when it ends, is evicted, or the capture ends.
@@ -143,12 +147,8 @@ pub struct Verdict {
     pub conn_state: &'static str,
     /// Zeek's history letters.
     pub history: String,
-    /// The facts of the opening.
+    /// The facts: how it opened and closed, RTTs, options.
     pub facts: ConnectionFacts,
-    /// How it closed.
-    pub close: CloseKind,
-    /// Who sent the first FIN (both, for a simultaneous close: the first seen).
-    pub active_closer: Option<Side>,
     /// Retransmitted SYNs.
     pub syn_retransmissions: u32,
     /// Both endpoints' final states.

@@ -183,7 +183,7 @@ fn check_capture(file: &Path, tally: &mut Tally) {
         verdicts
             .iter()
             .find(|(v, _)| v.conn == conn)
-            .map(|(v, _)| v.close)
+            .map(|(v, _)| v.facts.close)
     };
     for (frame_no, field, annotation, tshark_says) in mismatches {
         if tshark_wrong_on_simultaneous_close(field, annotation.role, close_of(annotation.conn)) {

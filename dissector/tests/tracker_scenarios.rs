@@ -114,8 +114,8 @@ fn complete_exchange_client_closes_first() {
     let (v, why) = &verdicts[0];
     assert_eq!(*why, EndReason::CaptureEnd);
     assert_eq!(v.facts.open, OpenKind::ThreeWay);
-    assert_eq!(v.close, CloseKind::Fin);
-    assert_eq!(v.active_closer, Some(Side::Client));
+    assert_eq!(v.facts.close, CloseKind::Fin);
+    assert_eq!(v.facts.active_closer, Some(Side::Client));
     // SYN at 1 ms, SYN-ACK at 2 ms, ACK at 3 ms.
     assert_eq!(v.facts.rtt_syn_synack_us, Some(1000));
     assert_eq!(v.facts.rtt_synack_ack_us, Some(1000));
@@ -143,7 +143,7 @@ fn passive_fin_that_also_acks_combines_teardown_2() {
     assert_eq!(last.role, Some(Role::Teardown4));
     assert_eq!(states(&last), (Some(Closed), Some(TimeWait)));
     let (v, _) = &s.tracker.finish()[0];
-    assert_eq!(v.active_closer, Some(Side::Server));
+    assert_eq!(v.facts.active_closer, Some(Side::Server));
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn refused_connection() {
     assert_eq!(states(&rst), (Some(Closed), Some(Closed)));
     let (v, _) = &s.tracker.finish()[0];
     assert_eq!(v.facts.open, OpenKind::Incomplete);
-    assert_eq!(v.close, CloseKind::Reset);
+    assert_eq!(v.facts.close, CloseKind::Reset);
     // First packet pure SYN: 1. The RST carries ACK without SYN or payload, so
     // Wireshark counts it as a pure ACK (4) as well as a RST (32).
     assert_eq!(v.completeness, 37);
@@ -245,7 +245,7 @@ fn simultaneous_close() {
     // The server's FIN is now acked: TIME-WAIT; the client got its ACK: TIME-WAIT.
     assert_eq!(states(&a2), (Some(TimeWait), Some(TimeWait)));
     let (v, _) = &s.tracker.finish()[0];
-    assert_eq!(v.close, CloseKind::Simultaneous);
+    assert_eq!(v.facts.close, CloseKind::Simultaneous);
 }
 
 #[test]

@@ -135,9 +135,6 @@ typedef struct {
     gint8 open;
     gint8 close;
     gint8 active_closer;
-    gint8 fin_role[2];      /* the FIN role of each side (client 0, server 1), 0 none */
-    gboolean any_rst;
-    gboolean simultaneous_close;
     gint64 rtt_syn_synack_us;
     gint64 rtt_synack_ack_us;
     gint32 client_mss, server_mss;
@@ -232,20 +229,6 @@ conn_track(guint64 conn)
     return c;
 }
 
-/* The close kind as of this packet, as the verdict will compute it. */
-static gint8
-close_kind(const synack_conn_track *c)
-{
-    int fins = (c->fin_role[0] != 0) + (c->fin_role[1] != 0);
-    if (fins == 2)
-        return c->simultaneous_close ? SYNACK_CLOSE_KIND_SIMULTANEOUS : SYNACK_CLOSE_KIND_FIN;
-    if (c->any_rst)
-        return SYNACK_CLOSE_KIND_RESET;
-    if (fins == 1)
-        return SYNACK_CLOSE_KIND_HALF_OPEN;
-    return SYNACK_CLOSE_KIND_NONE;
-}
-
 /* Turns an annotation into the frame's cached record, updating the
  * connection's notes: which facts this frame is the first to know. */
 static synack_frame_info *
@@ -286,31 +269,20 @@ frame_info_from(const synack_annotation *a)
     CHANGED(client_wscale, SHOW_CLIENT_WSCALE, f->client.wscale);
     CHANGED(server_wscale, SHOW_SERVER_WSCALE, f->server.wscale);
 
-    /* The close: the FIN roles (teardown-1 and -3 are the sender's FIN) and
-     * RSTs, as the connection's verdict counts them. */
+    /* The close and the active closer, as the tracker knows them so far. */
+    if ((gint8)f->close != c->close) {
+        c->close = (gint8)f->close;
+        if (f->close != SYNACK_CLOSE_KIND_NONE)
+            show |= SHOW_CLOSE;
+    }
+    if ((gint8)f->active_closer != c->active_closer) {
+        c->active_closer = (gint8)f->active_closer;
+        if (f->active_closer != SYNACK_SIDE_NONE)
+            show |= SHOW_ACTIVE_CLOSER;
+    }
     guint roles = a->combines;
     if (a->role >= 0 && a->role < ROLE_COUNT)
         roles |= 1u << a->role;
-    int s = a->direction == SYNACK_DIRECTION_C2S ? SYNACK_SIDE_CLIENT : SYNACK_SIDE_SERVER;
-    if ((roles & ROLE_BIT(SYNACK_ROLE_TEARDOWN1)) && c->fin_role[s] == 0) {
-        if (c->fin_role[1 - s] == SYNACK_ROLE_TEARDOWN1)
-            c->simultaneous_close = TRUE;
-        c->fin_role[s] = SYNACK_ROLE_TEARDOWN1;
-        if (c->active_closer == SYNACK_SIDE_NONE) {
-            c->active_closer = (gint8)s;
-            show |= SHOW_ACTIVE_CLOSER;
-        }
-    }
-    if ((roles & ROLE_BIT(SYNACK_ROLE_TEARDOWN3)) && c->fin_role[s] == 0)
-        c->fin_role[s] = SYNACK_ROLE_TEARDOWN3;
-    if (roles & ROLE_BIT(SYNACK_ROLE_RESET))
-        c->any_rst = TRUE;
-    gint8 close = close_kind(c);
-    if (close != c->close) {
-        c->close = close;
-        if (close != SYNACK_CLOSE_KIND_NONE)
-            show |= SHOW_CLOSE;
-    }
     /* The active closer goes with every teardown packet once known. */
     if ((roles & TEARDOWN_ROLES) && c->active_closer != SYNACK_SIDE_NONE)
         show |= SHOW_ACTIVE_CLOSER;

@@ -22,18 +22,22 @@ pub fn target_dir() -> PathBuf {
     deps.parent().expect("target/<profile>/").to_path_buf()
 }
 
-/// A file cargo built, in the profile directory or its `deps/`.
+/// A file cargo built, in the profile directory or its `deps/`: the newer of
+/// the two (`cargo test` refreshes `deps/`; an earlier `cargo build` may have
+/// left an older copy in the profile directory).
 fn built(name: &str) -> PathBuf {
     let dir = target_dir();
-    for p in [dir.join(name), dir.join("deps").join(name)] {
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!(
-        "{name} not found in {} (nor deps/): cargo builds it with this crate's tests",
-        dir.display()
-    );
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    [dir.join(name), dir.join("deps").join(name)]
+        .into_iter()
+        .filter(|p| p.is_file())
+        .max_by_key(modified)
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} not found in {} (nor deps/): cargo builds it with this crate's tests",
+                dir.display()
+            )
+        })
 }
 
 /// `libsynack.so`.

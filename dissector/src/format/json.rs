@@ -301,9 +301,9 @@ pub fn write_verdict(out: &mut impl Write, v: &Verdict) -> io::Result<()> {
     out.write_all(b",\"open\":")?;
     write_str(out, v.facts.open.name())?;
     out.write_all(b",\"close\":")?;
-    write_str(out, v.close.name())?;
+    write_str(out, v.facts.close.name())?;
     out.write_all(b",\"active_closer\":")?;
-    write_opt_name(out, v.active_closer.map(|s| s.name()))?;
+    write_opt_name(out, v.facts.active_closer.map(|s| s.name()))?;
     write!(out, ",\"syn_retransmissions\":{}", v.syn_retransmissions)?;
     out.write_all(b",\"rtt_syn_synack_us\":")?;
     write_opt_num(out, v.facts.rtt_syn_synack_us)?;
