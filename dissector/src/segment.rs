@@ -3,7 +3,7 @@
 
 use synack_core::flow::Endpoint;
 use synack_core::frame::TcpFrame;
-use synack_core::tcp::{MalformedReason, OptionIter, TcpFlags, TcpHeader, TcpOption};
+use synack_core::tcp::{MalformedReason, TcpFlags, TcpHeader, TcpOption};
 
 use crate::annotation::{Warning, Warnings};
 
@@ -76,7 +76,8 @@ impl Segment {
     }
 
     fn with_header_facts(mut self, tcp: &TcpHeader<'_>) -> Segment {
-        for item in tcp.options() {
+        let mut walk = tcp.options();
+        for item in walk.by_ref() {
             match item {
                 Ok(TcpOption::Mss(v)) => self.options.mss = Some(v),
                 Ok(TcpOption::WindowScale(s)) => self.options.wscale = Some(s),
@@ -93,10 +94,7 @@ impl Segment {
                 Err(_) => self.warnings.insert(Warning::MalformedOption),
             }
         }
-        if OptionIter::padding(tcp.options_raw())
-            .iter()
-            .any(|b| *b != 0)
-        {
+        if walk.padding_seen().iter().any(|b| *b != 0) {
             self.warnings.insert(Warning::NonzeroPadding);
         }
         let flags = self.flags;

@@ -245,6 +245,8 @@ pub struct OptionIter<'a> {
     done: bool,
     /// The capture ends before the options do.
     cut: bool,
+    /// The walk ended at an EOL option.
+    ended_at_eol: bool,
 }
 
 type Item<'a> = Result<TcpOption<'a>, MalformedOption>;
@@ -258,6 +260,7 @@ impl<'a> OptionIter<'a> {
             rest: options,
             done: false,
             cut: false,
+            ended_at_eol: false,
         }
     }
 
@@ -275,8 +278,16 @@ impl<'a> OptionIter<'a> {
     /// The bytes after EOL (padding), or an empty slice when there is no EOL.
     pub fn padding(options: &'a [u8]) -> &'a [u8] {
         let mut walk = OptionIter::new(options);
-        if walk.by_ref().any(|item| item == Ok(TcpOption::Eol)) {
-            walk.rest
+        walk.by_ref().for_each(drop);
+        walk.padding_seen()
+    }
+
+    /// Once the walk has ended at EOL, the bytes after it (padding); otherwise
+    /// an empty slice. Lets a caller that walks the options anyway check the
+    /// padding without a second walk.
+    pub fn padding_seen(&self) -> &'a [u8] {
+        if self.done && self.ended_at_eol {
+            self.rest
         } else {
             &[]
         }
@@ -307,6 +318,7 @@ impl<'a> Iterator for OptionIter<'a> {
             0 => {
                 self.rest = after_kind;
                 self.done = true;
+                self.ended_at_eol = true;
                 return Some(Ok(TcpOption::Eol));
             }
             1 => {
