@@ -1,7 +1,7 @@
 //! Live capture (`synack -i`) in a network namespace of its own: real TCP
 //! connections on its loopback interface, stopped by `-c` or by SIGINT.
 //!
-//! Needs root (to create the namespace and capture); skipped otherwise.
+//! Needs root (to create the namespace and capture), as CI has.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};

@@ -6,8 +6,9 @@
 //!
 //! Needs tshark and Wireshark's development files (Debian: tshark,
 //! libwireshark-dev, libglib2.0-dev, pkg-config) and, as root, setpriv
-//! (util-linux). `SYNACK_SKIP_WIRESHARK=1` skips these tests;
-//! `SYNACK_CORPUS` names another corpus folder (default /work/shared/corpus);
+//! (util-linux); scripts/test.sh installs them.
+//! `SYNACK_CORPUS` names another corpus folder (default `../shared/corpus`
+//! beside the repository);
 //! `SYNACK_WIRESHARK_ONLY=TEXT` keeps only the captures whose path has TEXT.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -77,14 +78,6 @@ struct Setup {
     home: PathBuf,
     as_nobody: bool,
     captures: Vec<PathBuf>,
-}
-
-fn skip() -> bool {
-    if std::env::var_os("SYNACK_SKIP_WIRESHARK").is_some_and(|v| v != "0" && !v.is_empty()) {
-        eprintln!("SYNACK_SKIP_WIRESHARK is set: the Wireshark plugin tests are skipped");
-        return true;
-    }
-    false
 }
 
 fn root() -> PathBuf {
@@ -226,12 +219,9 @@ fn setup() -> &'static Setup {
         let mut captures = Vec::new();
         let corpus = std::env::var_os("SYNACK_CORPUS")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/work/shared/corpus"));
-        if corpus.is_dir() {
-            captures_under(&corpus, &mut captures);
-        } else {
-            eprintln!("no corpus at {}: only fixtures/captures", corpus.display());
-        }
+            .unwrap_or_else(|| root.join("../shared/corpus"));
+        assert!(corpus.is_dir(), "no corpus at {}", corpus.display());
+        captures_under(&corpus, &mut captures);
         captures_under(&root.join("fixtures/captures"), &mut captures);
         if let Ok(only) = std::env::var("SYNACK_WIRESHARK_ONLY") {
             captures.retain(|c| c.to_string_lossy().contains(&only));
@@ -729,9 +719,6 @@ fn check_capture(s: &Setup, path: &Path, t: &Mutex<Totals>) {
 
 #[test]
 fn plugin_exports_only_the_plugin_symbols() {
-    if skip() {
-        return;
-    }
     let s = setup();
     let out = check(
         Command::new("nm")
@@ -756,9 +743,6 @@ fn plugin_exports_only_the_plugin_symbols() {
 
 #[test]
 fn tshark_shows_what_the_command_line_says() {
-    if skip() {
-        return;
-    }
     let s = setup();
 
     // The plugin is loaded from the personal folder: its fields exist.
