@@ -77,6 +77,7 @@ impl<'a> TcpHeader<'a> {
     /// `segment_len` is the segment's length as the IP header gives it; it may
     /// exceed `captured.len()` when the snap length cut the record, in which
     /// case the header is read as far as it goes and marked truncated.
+    #[inline]
     pub fn parse(captured: &'a [u8], segment_len: usize) -> Result<Self, TcpError> {
         let fixed: &[u8; TCP_MIN_HEADER_LEN] = captured
             .get(..TCP_MIN_HEADER_LEN)

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use nom::number::complete::{be_u16, be_u32, u8 as byte};
+use nom::number::complete::{be_u16, u8 as byte};
 use nom::{IResult, Parser};
 
 /// ExID of the experimental form of TCP Fast Open (kind 254, RFC 7413).
@@ -238,15 +238,20 @@ impl fmt::Display for MalformedOption {
 impl std::error::Error for MalformedOption {}
 
 /// Iterator over the options of one header.
+///
+/// The hot path is one bounds check per option: the walk ends (and `rest` is
+/// emptied) at EOL, at an option whose length cannot be trusted, and at the
+/// end of the bytes.
 #[derive(Clone, Debug)]
 pub struct OptionIter<'a> {
-    all: &'a [u8],
+    /// The options not walked yet; empty once the walk has ended.
     rest: &'a [u8],
-    done: bool,
+    /// Length of all the options, for the offsets of malformed ones.
+    total: usize,
+    /// The bytes after EOL, once the walk has ended there.
+    padding: &'a [u8],
     /// The capture ends before the options do.
     cut: bool,
-    /// The walk ended at an EOL option.
-    ended_at_eol: bool,
 }
 
 type Item<'a> = Result<TcpOption<'a>, MalformedOption>;
@@ -256,11 +261,10 @@ impl<'a> OptionIter<'a> {
     #[inline]
     pub fn new(options: &'a [u8]) -> Self {
         OptionIter {
-            all: options,
             rest: options,
-            done: false,
+            total: options.len(),
+            padding: &[],
             cut: false,
-            ended_at_eol: false,
         }
     }
 
@@ -285,16 +289,46 @@ impl<'a> OptionIter<'a> {
     /// Once the walk has ended at EOL, the bytes after it (padding); otherwise
     /// an empty slice. Lets a caller that walks the options anyway check the
     /// padding without a second walk.
+    #[inline]
     pub fn padding_seen(&self) -> &'a [u8] {
-        if self.done && self.ended_at_eol {
-            self.rest
-        } else {
-            &[]
+        self.padding
+    }
+
+    /// Ends the walk at an option that cannot be read: the kind is the last
+    /// byte (`len` is `None`), the length is below 2, or it runs past the bytes.
+    #[cold]
+    #[inline(never)]
+    fn unreadable(&mut self, kind: u8, len: Option<u8>) -> MalformedOption {
+        let remaining = std::mem::take(&mut self.rest).len();
+        let reason = match len {
+            None if self.cut => MalformedReason::CutByCapture { captured: 1 },
+            None => MalformedReason::MissingLength,
+            Some(len) if len < 2 => MalformedReason::LengthBelowTwo(len),
+            Some(_) if self.cut => MalformedReason::CutByCapture {
+                captured: remaining,
+            },
+            Some(len) => MalformedReason::PastHeader { len, remaining },
+        };
+        MalformedOption {
+            offset: self.total - remaining,
+            kind,
+            len,
+            reason,
         }
     }
 
-    fn offset(&self) -> usize {
-        self.all.len() - self.rest.len()
+    /// An option whose length does not fit its kind; the walk goes on after
+    /// it, as its length byte is within the header.
+    #[cold]
+    #[inline(never)]
+    fn wrong_length(&self, kind: u8, len: u8, expected: &'static str) -> MalformedOption {
+        let offset = self.total - self.rest.len() - usize::from(len);
+        MalformedOption {
+            offset,
+            kind,
+            len: Some(len),
+            reason: MalformedReason::WrongLength { len, expected },
+        }
     }
 }
 
@@ -303,166 +337,115 @@ impl<'a> Iterator for OptionIter<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Item<'a>> {
-        if self.done {
-            return None;
-        }
-        let (&kind, after_kind) = self.rest.split_first()?;
-        let offset = self.offset();
-        let malformed = |len, reason| MalformedOption {
-            offset,
-            kind,
-            len,
-            reason,
-        };
-        match kind {
-            0 => {
-                self.rest = after_kind;
-                self.done = true;
-                self.ended_at_eol = true;
-                return Some(Ok(TcpOption::Eol));
+        let rest = self.rest;
+        Some(match *rest {
+            [] => return None,
+            [1, ..] => {
+                self.rest = &rest[1..];
+                Ok(TcpOption::Nop)
             }
-            1 => {
-                self.rest = after_kind;
-                return Some(Ok(TcpOption::Nop));
+            [0, ..] => {
+                self.padding = &rest[1..];
+                self.rest = &[];
+                Ok(TcpOption::Eol)
             }
-            _ => {}
-        }
-        let Some((&len, _)) = after_kind.split_first() else {
-            self.done = true;
-            let reason = if self.cut {
-                MalformedReason::CutByCapture { captured: 1 }
-            } else {
-                MalformedReason::MissingLength
-            };
-            return Some(Err(malformed(None, reason)));
-        };
-        if len < 2 {
-            self.done = true;
-            return Some(Err(malformed(
-                Some(len),
-                MalformedReason::LengthBelowTwo(len),
-            )));
-        }
-        let Some((option, rest)) = self.rest.split_at_checked(usize::from(len)) else {
-            self.done = true;
-            let remaining = self.rest.len();
-            let reason = if self.cut {
-                MalformedReason::CutByCapture {
-                    captured: remaining,
+            [kind, len, ..] if len >= 2 && usize::from(len) <= rest.len() => {
+                let (option, after) = rest.split_at(usize::from(len));
+                self.rest = after;
+                match typed(kind, &option[2..]) {
+                    Some(option) => Ok(option),
+                    None => Err(self.wrong_length(kind, len, expected_length(kind, &option[2..]))),
                 }
-            } else {
-                MalformedReason::PastHeader { len, remaining }
-            };
-            return Some(Err(malformed(Some(len), reason)));
-        };
-        self.rest = rest;
-        let value = &option[2..];
-        Some(typed(kind, value).map_err(|expected| {
-            malformed(Some(len), MalformedReason::WrongLength { len, expected })
-        }))
-    }
-}
-
-/// Requires the value to be exactly `n` bytes.
-fn exactly(value: &[u8], n: usize, expected: &'static str) -> Result<(), &'static str> {
-    if value.len() == n {
-        Ok(())
-    } else {
-        Err(expected)
-    }
-}
-
-/// Turns a nom failure on a length-checked value into the expected-length text.
-fn parsed<T>(result: IResult<&[u8], T>, expected: &'static str) -> Result<T, &'static str> {
-    result.map(|(_, v)| v).map_err(|_| expected)
-}
-
-/// Decodes the value of an option whose length byte has been checked against the header.
-#[inline]
-fn typed(kind: u8, value: &[u8]) -> Result<TcpOption<'_>, &'static str> {
-    Ok(match kind {
-        2 => {
-            exactly(value, 2, "4")?;
-            TcpOption::Mss(parsed(be_u16(value), "4")?)
-        }
-        3 => {
-            exactly(value, 1, "3")?;
-            TcpOption::WindowScale(parsed(byte(value), "3")?)
-        }
-        4 => {
-            exactly(value, 0, "2")?;
-            TcpOption::SackPermitted
-        }
-        5 => {
-            const EXPECTED: &str = "10, 18, 26 or 34";
-            if value.is_empty() || !value.len().is_multiple_of(8) || value.len() > 32 {
-                return Err(EXPECTED);
             }
+            [kind] => Err(self.unreadable(kind, None)),
+            [kind, len, ..] => Err(self.unreadable(kind, Some(len))),
+        })
+    }
+}
+
+/// Decodes the value of an option whose length byte has been checked against
+/// the header; `None` when the length does not fit the kind.
+///
+/// Fixed-size values are matched as byte arrays (the length check is the
+/// pattern); the variable-size ones with a prefix are split by nom.
+#[inline]
+fn typed(kind: u8, value: &[u8]) -> Option<TcpOption<'_>> {
+    Some(match (kind, value) {
+        (2, &[hi, lo]) => TcpOption::Mss(u16::from_be_bytes([hi, lo])),
+        (3, &[shift]) => TcpOption::WindowScale(shift),
+        (4, []) => TcpOption::SackPermitted,
+        (5, _) if matches!(value.len(), 8 | 16 | 24 | 32) => {
             TcpOption::Sack(SackBlocks { raw: value })
         }
-        8 => {
-            exactly(value, 8, "10")?;
-            let (tsval, tsecr) = parsed((be_u32, be_u32).parse(value), "10")?;
-            TcpOption::Timestamps { tsval, tsecr }
-        }
-        19 => TcpOption::Md5Signature(value.try_into().map_err(|_| "18")?),
-        28 => {
-            exactly(value, 2, "4")?;
-            let raw = parsed(be_u16(value), "4")?;
+        (8, &[a0, a1, a2, a3, b0, b1, b2, b3]) => TcpOption::Timestamps {
+            tsval: u32::from_be_bytes([a0, a1, a2, a3]),
+            tsecr: u32::from_be_bytes([b0, b1, b2, b3]),
+        },
+        (19, _) => TcpOption::Md5Signature(value.try_into().ok()?),
+        (28, &[hi, lo]) => {
+            let raw = u16::from_be_bytes([hi, lo]);
             TcpOption::UserTimeout {
                 minutes: raw & 0x8000 != 0,
                 timeout: raw & 0x7FFF,
             }
         }
-        29 => {
-            let (mac, (key_id, rnext_key_id)) =
-                parsed_rest((byte, byte).parse(value), "at least 4")?;
+        (29, _) => {
+            let (mac, (key_id, rnext_key_id)) = prefix((byte, byte).parse(value))?;
             TcpOption::Authentication {
                 key_id,
                 rnext_key_id,
                 mac,
             }
         }
-        30 => {
-            let subtype = parsed(byte(value), "at least 3")? >> 4;
-            TcpOption::Mptcp {
-                subtype,
-                data: value,
-            }
-        }
-        34 => {
-            if value.len() > 16 {
-                return Err("2 to 18");
-            }
-            TcpOption::FastOpen {
-                cookie: value,
-                experimental: false,
-            }
-        }
-        253 | 254 => {
-            let (data, exid) = parsed_rest(be_u16(value), "at least 4")?;
-            if kind == 254 && exid == TFO_EXPERIMENT_ID {
-                if data.len() > 16 {
-                    return Err("4 to 20");
-                }
-                TcpOption::FastOpen {
+        (30, &[first, ..]) => TcpOption::Mptcp {
+            subtype: first >> 4,
+            data: value,
+        },
+        (34, _) if value.len() <= 16 => TcpOption::FastOpen {
+            cookie: value,
+            experimental: false,
+        },
+        (253 | 254, _) => {
+            let (data, exid) = prefix(be_u16(value))?;
+            match (kind, exid) {
+                (254, TFO_EXPERIMENT_ID) if data.len() <= 16 => TcpOption::FastOpen {
                     cookie: data,
                     experimental: true,
-                }
-            } else {
-                TcpOption::Experimental { kind, exid, data }
+                },
+                (254, TFO_EXPERIMENT_ID) => return None,
+                _ => TcpOption::Experimental { kind, exid, data },
             }
         }
+        (2 | 3 | 4 | 5 | 8 | 28 | 30 | 34, _) => return None,
         _ => TcpOption::Unknown { kind, data: value },
     })
 }
 
-/// Like [`parsed`], keeping the bytes after the parsed prefix.
-fn parsed_rest<'a, T>(
-    result: IResult<&'a [u8], T>,
-    expected: &'static str,
-) -> Result<(&'a [u8], T), &'static str> {
-    result.map_err(|_| expected)
+/// The value nom parsed from the front of an option, and the bytes after it.
+fn prefix<T>(result: IResult<&[u8], T>) -> Option<(&[u8], T)> {
+    result.ok()
+}
+
+/// The lengths a kind allows, for the report of a wrong one.
+#[cold]
+fn expected_length(kind: u8, value: &[u8]) -> &'static str {
+    match kind {
+        2 | 28 => "4",
+        3 => "3",
+        4 => "2",
+        5 => "10, 18, 26 or 34",
+        8 => "10",
+        19 => "18",
+        29 | 253 => "at least 4",
+        30 => "at least 3",
+        34 => "2 to 18",
+        254 if value.len() >= 2
+            && u16::from_be_bytes([value[0], value[1]]) == TFO_EXPERIMENT_ID =>
+        {
+            "4 to 20"
+        }
+        _ => "at least 4",
+    }
 }
 
 #[cfg(test)]
