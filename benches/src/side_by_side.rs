@@ -134,6 +134,12 @@ pub fn tools(
     vec![
         Tool::new("record-walk", walker, &[], file),
         Tool::new("synack-conns", synack, &["conns"], file),
+        Tool::new(
+            "synack-conns-t2",
+            synack,
+            &["conns", "--threads", "2"],
+            file,
+        ),
         Tool::new("synack-tcpdump", synack, &["--format", "tcpdump"], file),
         Tool::new("synack-json", synack, &["--format", "json"], file),
         Tool::new("tcpdump", tcpdump, &["-n", "-r"], file).peer_of("synack-tcpdump"),
@@ -279,6 +285,64 @@ pub struct Context {
     pub capture: String,
     /// Runs per command.
     pub runs: usize,
+    /// How `synack --format tcpdump` compares with `tcpdump -n -r`, line by line.
+    pub tcpdump_lines: Option<LineComparison>,
+}
+
+/// Two commands' standard output compared line by line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineComparison {
+    /// Lines of the first command.
+    pub lines: usize,
+    /// Lines of the second command.
+    pub other_lines: usize,
+    /// Line numbers (from 1) where they differ, both counted.
+    pub differing: usize,
+    /// The first differing pair, if any.
+    pub first: Option<(usize, String, String)>,
+}
+
+impl LineComparison {
+    /// Compares `ours` with `theirs`, line by line.
+    pub fn of(ours: &str, theirs: &str) -> LineComparison {
+        let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+        let mut c = LineComparison {
+            lines: a.len(),
+            other_lines: b.len(),
+            ..LineComparison::default()
+        };
+        for i in 0..a.len().max(b.len()) {
+            let (x, y) = (a.get(i).copied(), b.get(i).copied());
+            if x != y {
+                c.differing += 1;
+                c.first.get_or_insert_with(|| {
+                    (
+                        i + 1,
+                        x.unwrap_or("").to_string(),
+                        y.unwrap_or("").to_string(),
+                    )
+                });
+            }
+        }
+        c
+    }
+}
+
+/// Runs both tools once, their standard output to files in `scratch`, and
+/// compares the lines.
+pub fn compare_outputs(ours: &Tool, theirs: &Tool, scratch: &Path) -> io::Result<LineComparison> {
+    let mut texts = Vec::new();
+    for tool in [ours, theirs] {
+        let out = Command::new(&tool.program)
+            .args(&tool.args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()?;
+        let path = scratch.join(format!("{}.out", tool.name));
+        std::fs::write(&path, &out.stdout)?;
+        texts.push(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    Ok(LineComparison::of(&texts[0], &texts[1]))
 }
 
 fn secs(d: Duration) -> String {
@@ -367,6 +431,26 @@ pub fn render(ctx: &Context, results: &[ToolResult], file: &Path) -> String {
                 peer.tool.display(file),
                 peer.median().as_secs_f64() / ours.median().as_secs_f64().max(1e-9),
                 peer.max_rss_kib() as f64 / ours.max_rss_kib().max(1) as f64
+            );
+        }
+    }
+    if let Some(c) = &ctx.tcpdump_lines {
+        let verdict = if c.differing == 0 {
+            format!("identical: {} lines each", c.lines)
+        } else {
+            format!(
+                "{} of {} lines differ (tcpdump printed {})",
+                c.differing, c.lines, c.other_lines
+            )
+        };
+        let _ = writeln!(
+            s,
+            "\n`synack --format tcpdump` against `tcpdump -n -r`, line by line: {verdict}."
+        );
+        if let Some((line, ours, theirs)) = &c.first {
+            let _ = writeln!(
+                s,
+                "First difference, line {line}:\n\n```\nsynack:  {ours}\ntcpdump: {theirs}\n```"
             );
         }
     }

@@ -43,7 +43,8 @@ struct Args {
     #[arg(long)]
     keep: bool,
     /// Only the commands named (comma-separated: record-walk, synack-conns,
-    /// synack-tcpdump, synack-json, tcpdump, tshark-conv, tshark-fields).
+    /// synack-conns-t2, synack-tcpdump, synack-json, tcpdump, tshark-conv,
+    /// tshark-fields).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Write the table into this Markdown file, between the side-by-side markers.
@@ -255,6 +256,11 @@ fn measure(
             results[i].runs.push(m);
         }
     }
+    let find = |name: &str| tools.iter().find(|t| t.name == name);
+    let tcpdump_lines = match (find("synack-tcpdump"), find("tcpdump")) {
+        (Some(ours), Some(theirs)) => Some(sbs::compare_outputs(ours, theirs, &scratch)?),
+        _ => None,
+    };
     let _ = std::fs::remove_dir_all(&scratch);
     let mut versions = Vec::new();
     if let Some(v) = sbs::version_line(synack, &["--version"]) {
@@ -276,6 +282,7 @@ fn measure(
         bytes,
         capture: how.to_string(),
         runs,
+        tcpdump_lines,
     };
     let section = sbs::render(&ctx, &results, file);
     println!("{section}");
