@@ -605,7 +605,7 @@ mod tests {
             Path::new("tshark"),
             file,
         );
-        assert_eq!(t.len(), 7);
+        assert_eq!(t.len(), 8);
         for tool in &t {
             assert_eq!(
                 tool.args
@@ -671,9 +671,18 @@ mod tests {
         );
         assert!(
             r.contains(
-                "| `synack conns FILE` | `tshark -n -r FILE -q -z conv,tcp` | 3.00 | 1.00 |"
+                "| `synack conns FILE` | `tshark -n -r FILE -q -z conv,tcp` | 3.50 | 1.00 |"
             ),
             "{r}"
         );
+    }
+
+    #[test]
+    fn line_comparison_counts_differing_and_missing_lines() {
+        let same = LineComparison::of("a\nb\n", "a\nb\n");
+        assert_eq!((same.lines, same.differing, same.first), (2, 0, None));
+        let c = LineComparison::of("a\nb\nc\n", "a\nB\n");
+        assert_eq!((c.lines, c.other_lines, c.differing), (3, 2, 2));
+        assert_eq!(c.first, Some((2, "b".to_string(), "B".to_string())));
     }
 }
