@@ -618,10 +618,11 @@ mod tests {
             );
         }
         assert_eq!(t[1].display(file), "synack conns FILE");
-        assert_eq!(t[5].display(file), "tshark -n -r FILE -q -z conv,tcp");
-        assert_eq!(t[4].peer_of, Some("synack-tcpdump"));
+        assert_eq!(t[2].display(file), "synack conns --threads 2 FILE");
+        assert_eq!(t[6].display(file), "tshark -n -r FILE -q -z conv,tcp");
+        assert_eq!(t[5].peer_of, Some("synack-tcpdump"));
         assert_eq!(
-            t[6].display(file),
+            t[7].display(file),
             "tshark -n -r FILE -T fields -e frame.number … -e tcp.completeness (26 fields)"
         );
     }
