@@ -7,8 +7,9 @@ use std::io::{self, BufWriter, StdoutLock, Write};
 use synack_core::capture::{LinkType, Packet};
 use synack_core::frame::Layer;
 
+use crate::format::table::Table;
 use crate::format::tcpdump::{TcpdumpOptions, TcpdumpPrinter};
-use crate::format::{json, table, text};
+use crate::format::{json, text};
 use crate::pipeline::{Outcome, Pipeline};
 use crate::plugin_host::PluginHost;
 use crate::tracker::TrackerConfig;
@@ -139,8 +140,8 @@ struct Runner<'o> {
     printer: Option<TcpdumpPrinter>,
     out: BufWriter<StdoutLock<'o>>,
     order: ConnOrder,
-    /// For the table and for a live capture's closing table: every verdict.
-    all: Vec<Verdict>,
+    /// The rows of the table, and of a live capture's closing table.
+    table: Table,
     warner: Warner,
     live: bool,
 }
@@ -217,8 +218,8 @@ impl Runner<'_> {
                     json::write_verdict(&mut self.out, &v)?;
                 }
             }
-            Mode::Conns(ConnsFormat::Table) => self.all.push(v),
-            Mode::Packets { .. } if self.live => self.all.push(v),
+            Mode::Conns(ConnsFormat::Table) => self.table.push(&v),
+            Mode::Packets { .. } if self.live => self.table.push(&v),
             Mode::Packets {
                 format: PacketFormat::Text,
                 ..
@@ -240,16 +241,16 @@ impl Runner<'_> {
         for v in rest {
             self.verdict(v)?;
         }
-        self.all.sort_by_key(|v| v.conn);
+        let table = std::mem::take(&mut self.table);
         match self.settings.mode {
-            Mode::Conns(ConnsFormat::Table) => table::write_table(&mut self.out, &self.all)?,
+            Mode::Conns(ConnsFormat::Table) => table.write(&mut self.out)?,
             Mode::Packets { .. } if self.live => {
                 // The packets went to standard output; the connections close
                 // the run on standard error, as tcpdump's statistics do.
                 self.out.flush()?;
                 let mut err = io::stderr().lock();
-                if !self.all.is_empty() {
-                    let _ = table::write_table(&mut err, &self.all);
+                if !table.is_empty() {
+                    let _ = table.write(&mut err);
                 }
             }
             _ => {}
@@ -275,7 +276,7 @@ pub fn run(source: &mut dyn Source, settings: Settings) -> Result<(), Failure> {
         printer,
         out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
         order: ConnOrder::default(),
-        all: Vec::new(),
+        table: Table::new(),
         warner: Warner::default(),
         live,
     };

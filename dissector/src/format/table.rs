@@ -100,43 +100,86 @@ fn labels(v: &Verdict) -> String {
     pairs.join(",")
 }
 
-/// Writes the header and one aligned row per verdict, in the order given.
-pub fn write_table(out: &mut impl Write, verdicts: &[Verdict]) -> io::Result<()> {
-    let with_labels = verdicts.iter().any(|v| !v.labels.is_empty());
-    let cells = |fixed: [String; 13], labels: String| {
-        let mut r = fixed.to_vec();
-        if with_labels {
-            r.push(labels);
-        }
-        r
-    };
-    let rows: Vec<Vec<String>> = verdicts.iter().map(|v| cells(row(v), labels(v))).collect();
-    let headers = cells(HEADERS.map(str::to_string), "LABELS".to_string());
-    let mut widths: Vec<usize> = headers.iter().map(String::len).collect();
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
+/// Separates the cells of a stored row: no cell holds it (labels come from
+/// C strings, which cannot).
+const CELL_END: char = '\0';
+
+/// The rows of a table, kept as one compact line of cells per connection
+/// until they are written in connection order, with the columns' widths.
+///
+/// A row is about a hundred bytes where a [`Verdict`] is several hundred, so
+/// a capture of many connections can be tabulated in little memory.
+#[derive(Debug, Default)]
+pub struct Table {
+    rows: Vec<(u64, Box<str>)>,
+    widths: [usize; 14],
+    with_labels: bool,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new() -> Table {
+        Table::default()
     }
-    for r in std::iter::once(&headers).chain(&rows) {
+
+    /// True when no row has been added.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Adds a connection's row.
+    pub fn push(&mut self, v: &Verdict) {
         let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            let last = i + 1 == r.len();
-            if i > 0 {
-                line.push_str("  ");
-            }
-            if RIGHT.get(i).copied().unwrap_or(false) {
-                let _ = write!(line, "{cell:>w$}", w = widths[i]);
-            } else if last {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<w$}", w = widths[i]);
-            }
+        let labels = labels(v);
+        self.with_labels |= !v.labels.is_empty();
+        for (i, cell) in row(v).iter().chain(std::iter::once(&labels)).enumerate() {
+            self.widths[i] = self.widths[i].max(cell.chars().count());
+            line.push_str(cell);
+            line.push(CELL_END);
         }
-        out.write_all(line.trim_end().as_bytes())?;
-        out.write_all(b"\n")?;
+        self.rows.push((v.conn, line.into_boxed_str()));
     }
-    Ok(())
+
+    /// Writes the header and the rows in connection order.
+    pub fn write(mut self, out: &mut impl Write) -> io::Result<()> {
+        self.rows.sort_unstable_by_key(|(conn, _)| *conn);
+        let columns = if self.with_labels { 14 } else { 13 };
+        let mut header = String::new();
+        for (i, h) in HEADERS.iter().chain(&["LABELS"]).enumerate() {
+            self.widths[i] = self.widths[i].max(h.len());
+            header.push_str(h);
+            header.push(CELL_END);
+        }
+        let mut line = String::new();
+        for cells in std::iter::once(header.as_str()).chain(self.rows.iter().map(|(_, r)| &**r)) {
+            line.clear();
+            for (i, cell) in cells.split(CELL_END).take(columns).enumerate() {
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                let w = self.widths[i];
+                if RIGHT.get(i).copied().unwrap_or(false) {
+                    let _ = write!(line, "{cell:>w$}");
+                } else if i + 1 == columns {
+                    line.push_str(cell);
+                } else {
+                    let _ = write!(line, "{cell:<w$}");
+                }
+            }
+            out.write_all(line.trim_end().as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the header and one aligned row per verdict, in connection order.
+pub fn write_table(out: &mut impl Write, verdicts: &[Verdict]) -> io::Result<()> {
+    let mut table = Table::new();
+    for v in verdicts {
+        table.push(v);
+    }
+    table.write(out)
 }
 
 #[cfg(test)]
