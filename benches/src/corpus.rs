@@ -4,17 +4,20 @@
 //! The replay treats each fixture capture as a *session* (one or more TCP
 //! connections as Linux sent them). Session `s` replays fixture `s mod F`,
 //! starts `s × interval` after the first, and keeps its packets' relative
-//! timing, so sessions overlap as connections do on a busy link. Each session
-//! gets its own addresses and client ports, so no two sessions share a
-//! connection:
+//! timing, so sessions overlap as connections do on a busy link. Sessions
+//! draw their addresses from 4096 sets (a link's traffic comes from some
+//! thousands of hosts, not from a new pair of hosts per connection), and the
+//! sessions of one set differ in their client ports, so no two sessions share
+//! a connection. With `set = s mod 4096` and `round = s / 4096`:
 //!
 //! * IPv4 `a.b.c.d` becomes `10.x.y.z`, where the 24 bits `xyz` are the low
 //!   four bits of `d` (the host: 1 client, 2 server, 3 second MPTCP client)
-//!   over the low 20 bits of `s`;
+//!   over the 12 bits of `set`;
 //! * IPv6 keeps its interface identifier (low 64 bits) under
-//!   `2001:db8:S:S::/64`, `S` being the 32 bits of `s`;
-//! * ports from 32768 up (Linux's ephemeral range) move by `s × 7919` within
-//!   that range; the servers' ports stay.
+//!   `2001:db8:S:S::/64`, `S` being the 32 bits of `set`;
+//! * ports from 32768 up (Linux's ephemeral range) move by `round × 7919`
+//!   within that range (7919 is odd, so rounds up to 32768 apart never give a
+//!   port twice); the servers' ports stay.
 //!
 //! The IPv4 header checksum and the TCP checksum are brought up to date for
 //! the new addresses and ports by the incremental update of RFC 1624, which
@@ -269,9 +272,12 @@ fn add_change(sum: &mut Option<ChecksumUpdate>, old: &[u8], new: &[u8]) {
     }
 }
 
+/// Sets of addresses the sessions share (see the module documentation).
+const ADDRESS_SETS: u32 = 4096;
+
 /// The new IPv4 address of `old` in session `s`.
 fn map_v4(old: [u8; 4], s: u32) -> [u8; 4] {
-    let host = u32::from(old[3] & 0x0f) << 20 | (s & 0x000f_ffff);
+    let host = u32::from(old[3] & 0x0f) << 20 | (s % ADDRESS_SETS);
     let [_, x, y, z] = host.to_be_bytes();
     [10, x, y, z]
 }
@@ -280,7 +286,7 @@ fn map_v4(old: [u8; 4], s: u32) -> [u8; 4] {
 fn map_v6(old: [u8; 16], s: u32) -> [u8; 16] {
     let mut new = old;
     new[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
-    new[4..8].copy_from_slice(&s.to_be_bytes());
+    new[4..8].copy_from_slice(&(s % ADDRESS_SETS).to_be_bytes());
     new
 }
 
@@ -289,7 +295,8 @@ fn map_port(old: u16, s: u32) -> u16 {
     if old < 32_768 {
         old
     } else {
-        let shifted = (u32::from(old - 32_768) + s.wrapping_mul(7_919)) % 32_768;
+        let round = s / ADDRESS_SETS;
+        let shifted = (u32::from(old - 32_768) + round.wrapping_mul(7_919)) % 32_768;
         32_768 + shifted as u16
     }
 }
@@ -613,9 +620,20 @@ mod tests {
             let p = map_port(40_000, s);
             assert!(p >= 32_768);
         }
-        assert_ne!(map_port(40_000, 1), map_port(40_000, 2));
         assert_ne!(map_v4([192, 0, 2, 1], 7), map_v4([192, 0, 2, 2], 7));
         assert_ne!(map_v4([192, 0, 2, 1], 7), map_v4([192, 0, 2, 1], 8));
+    }
+
+    #[test]
+    fn sessions_of_one_address_set_differ_in_client_port() {
+        let ports: HashSet<u16> = (0..32_768)
+            .map(|round| map_port(40_000, 7 + round * ADDRESS_SETS))
+            .collect();
+        assert_eq!(ports.len(), 32_768);
+        assert_eq!(
+            map_v4([192, 0, 2, 1], 7),
+            map_v4([192, 0, 2, 1], 7 + ADDRESS_SETS)
+        );
     }
 
     #[test]
