@@ -19,7 +19,6 @@
 
 #include <epan/packet.h>
 #include <epan/expert.h>
-#include <epan/proto_data.h>
 #include <wiretap/wtap.h>
 #include <wiretap/pcap-encap.h>
 #include <ws_version.h>
@@ -98,8 +97,8 @@ enum {
     SHOW_ACTIVE_CLOSER = 1 << 8,
 };
 
-/* The facts a frame shows (file scope; only for the few frames that show
- * any: a connection's first frame, its handshake, its teardown). */
+/* The facts a frame shows (only for the few frames that show any: a
+ * connection's first frame, its handshake, its teardown). */
 typedef struct {
     gint64 rtt_syn_synack_us;
     gint64 rtt_synack_ack_us;
@@ -112,26 +111,34 @@ typedef struct {
     gint8 active_closer;    /* synack_side */
 } synack_frame_facts;
 
-/* What is cached per TCP frame (file scope) on the first pass: 40 bytes. */
+/* synack_frame_info::flags */
+enum {
+    FRAME_ANNOTATED = 1 << 0,   /* the record holds the frame's annotation */
+    FRAME_RETRANSMISSION = 1 << 1,
+};
+
+/* What is cached per frame on the first pass: 28 bytes (all zero for a
+ * frame synack says nothing about). */
 typedef struct {
-    guint64 conn;
-    const synack_frame_facts *facts; /* NULL when show is 0 */
+    /* A connection has at least one frame, and frame numbers are 32-bit. */
+    guint32 conn;
     guint32 warnings;
     guint32 tcp_offset;     /* of the TCP header in the frame */
-    guint16 tcp_len;        /* TCP header length (data offset) */
+    guint32 facts;          /* index in frame_facts, when show is not 0 */
     guint16 show;           /* SHOW_* bits: the facts this frame shows */
+    guint8 tcp_len;         /* TCP header length (data offset: 20..60) */
+    guint8 flags;           /* FRAME_* bits */
     gint8 role;             /* synack_role, -1 none */
     guint8 combines;        /* other roles, bit n for role n */
     gint8 reset_kind;       /* synack_reset_kind, -1 none */
     gint8 dir;              /* synack_direction */
     gint8 client_state;     /* synack_state, -1 unknown */
     gint8 server_state;
-    guint8 retransmission;
 } synack_frame_info;
+G_STATIC_ASSERT(sizeof(synack_frame_info) == 28);
 
 /* What the plugin remembers of a connection between frames (first pass). */
 typedef struct {
-    gint64 id;              /* the connection number: the key in conns */
     gint8 open;
     gint8 close;
     gint8 active_closer;
@@ -141,51 +148,84 @@ typedef struct {
     gint32 client_wscale, server_wscale;
 } synack_conn_track;
 
-/* The capture file's tracker and connection notes; made by the init
- * routine, freed by the cleanup routine (a new file, or a full re-dissection,
- * starts a fresh tracker). */
+/* The capture file's tracker, connection notes and per-frame cache; made by
+ * the init routine, freed by the cleanup routine (a new file, or a full
+ * re-dissection, starts afresh). */
 static synack_tracker *tracker;
-static GHashTable *conns;   /* live connections: id -> synack_conn_track */
+/* Live connections: number -> synack_conn_track. Numbers fit in a pointer,
+ * being below the 32-bit frame numbers; direct keys hash cheapest. */
+static GHashTable *conns;
 static guint32 last_fed;    /* the last frame number fed: frames go in once, in order */
+static guint fed_since_drain; /* frames fed since the verdicts were last taken */
+/* The per-frame cache: frame n's record at index n - 1 (zeroed, so not
+ * FRAME_ANNOTATED, for the frames synack said nothing about). It is what
+ * p_add_proto_data(wmem_file_scope(), ...) would hold, without an allocation
+ * and a list search per frame: the frame numbers index it directly. */
+static GArray *frames;      /* synack_frame_info */
+static GArray *frame_facts; /* synack_frame_facts, indexed by synack_frame_info::facts */
 
-/* WTAP_ENCAP_* -> pcap LINKTYPE_*, built at registration from
- * wtap_pcap_encap_to_wtap_encap (its inverse is not exported by libwiretap). */
-static GHashTable *encap_to_linktype;
+/* Verdicts are taken every this many frames fed: they only end the notes on
+ * connections no later frame belongs to, and asking for them on every frame
+ * costs more than the rest of the plugin's bookkeeping. */
+#define DRAIN_EVERY 64
 
-/* The link type synack is given for an encapsulation it has no pcap number
- * for: not one it reads, so the frame is skipped as the command line skips it. */
+/* WTAP_ENCAP_* -> pcap LINKTYPE_*, indexed by the encapsulation, built at
+ * registration from wtap_pcap_encap_to_wtap_encap (its inverse is not
+ * exported by libwiretap). */
+static guint32 *linktype_by_encap;
+static int linktype_by_encap_len;
+
+/* The link type synack is given for an encapsulation it does not read: an
+ * unknown one, which synack skips (unsupported, no state touched) as the
+ * command line skips a capture's link type it does not read. */
 #define LINKTYPE_NONE 0xFFFFFFFFu
+
+/* The Info column's text for a packet with one role, " [handshake 1/3]", per
+ * role, and for a reset, " [reset (refused)]", per reset kind. */
+#define RESET_KIND_COUNT 3
+static const char *info_role[ROLE_COUNT];
+static const char *info_reset[RESET_KIND_COUNT];
+
+static const char *
+nonnull(const char *s)
+{
+    return s ? s : "?";
+}
 
 static void
 build_linktype_map(void)
 {
-    /* The link types synack reads first, so each encapsulation maps to one of
-     * them when several pcap numbers share it (12, 14, 101 are all raw IP). */
-    static const int preferred[] = {1, 113, 276, 101, 0, 108, 9, 50, 104, 228, 229};
-    encap_to_linktype = g_hash_table_new(g_direct_hash, g_direct_equal);
-    for (size_t i = 0; i < G_N_ELEMENTS(preferred); i++) {
-        int encap = wtap_pcap_encap_to_wtap_encap(preferred[i]);
-        if (encap != WTAP_ENCAP_UNKNOWN &&
-            !g_hash_table_contains(encap_to_linktype, GINT_TO_POINTER(encap)))
-            g_hash_table_insert(encap_to_linktype, GINT_TO_POINTER(encap),
-                                GUINT_TO_POINTER((guint)preferred[i]));
-    }
-    for (int linktype = 0; linktype < 65536; linktype++) {
-        int encap = wtap_pcap_encap_to_wtap_encap(linktype);
-        if (encap != WTAP_ENCAP_UNKNOWN &&
-            !g_hash_table_contains(encap_to_linktype, GINT_TO_POINTER(encap)))
-            g_hash_table_insert(encap_to_linktype, GINT_TO_POINTER(encap),
-                                GUINT_TO_POINTER((guint)linktype));
+    /* The link types synack reads; each encapsulation maps to the first
+     * that gives it (12, 14, 101 are all raw IP). Any other encapsulation
+     * stays LINKTYPE_NONE: its own pcap number would be one synack does not
+     * read either, so its frames are skipped all the same. */
+    static const guint32 readable[] = {1, 113, 276, 101, 0, 108, 9, 50, 104, 228, 229};
+    linktype_by_encap_len = wtap_get_num_encap_types();
+    linktype_by_encap = wmem_alloc_array(wmem_epan_scope(), guint32, linktype_by_encap_len);
+    for (int encap = 0; encap < linktype_by_encap_len; encap++)
+        linktype_by_encap[encap] = LINKTYPE_NONE;
+    for (size_t i = 0; i < G_N_ELEMENTS(readable); i++) {
+        int encap = wtap_pcap_encap_to_wtap_encap((int)readable[i]);
+        if (encap >= 0 && encap < linktype_by_encap_len && linktype_by_encap[encap] == LINKTYPE_NONE)
+            linktype_by_encap[encap] = readable[i];
     }
 }
 
 static guint32
 linktype_of(int encap)
 {
-    gpointer value;
-    if (g_hash_table_lookup_extended(encap_to_linktype, GINT_TO_POINTER(encap), NULL, &value))
-        return GPOINTER_TO_UINT(value);
-    return LINKTYPE_NONE;
+    return encap >= 0 && encap < linktype_by_encap_len ? linktype_by_encap[encap] : LINKTYPE_NONE;
+}
+
+static void
+build_info_texts(void)
+{
+    for (int r = 0; r < ROLE_COUNT; r++)
+        info_role[r] = wmem_strdup_printf(wmem_epan_scope(), " [%s]", nonnull(synack_role_label(r)));
+    for (int k = 0; k < RESET_KIND_COUNT; k++)
+        info_reset[k] = wmem_strdup_printf(wmem_epan_scope(), " [%s (%s)]",
+                                           nonnull(synack_role_label(SYNACK_ROLE_RESET)),
+                                           nonnull(synack_reset_kind_name(k)));
 }
 
 static void
@@ -194,8 +234,11 @@ synack_init(void)
     synack_tracker_config config;
     synack_tracker_config_default(&config);
     tracker = synack_tracker_new(&config);
-    conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    conns = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    frames = g_array_new(FALSE, TRUE, sizeof(synack_frame_info));
+    frame_facts = g_array_new(FALSE, FALSE, sizeof(synack_frame_facts));
     last_fed = 0;
+    fed_since_drain = 0;
 }
 
 static void
@@ -209,46 +252,79 @@ synack_cleanup(void)
         g_hash_table_destroy(conns);
         conns = NULL;
     }
+    if (frames) {
+        g_array_free(frames, TRUE);
+        frames = NULL;
+    }
+    if (frame_facts) {
+        g_array_free(frame_facts, TRUE);
+        frame_facts = NULL;
+    }
+}
+
+/* The cached record of frame num, or NULL when synack said nothing about it
+ * (or it was not dissected yet). */
+static const synack_frame_info *
+cached_frame(guint32 num)
+{
+    if (!frames || num == 0 || num > frames->len)
+        return NULL;
+    const synack_frame_info *fi = &g_array_index(frames, synack_frame_info, num - 1);
+    return (fi->flags & FRAME_ANNOTATED) ? fi : NULL;
+}
+
+static void
+forget_frame(guint32 num)
+{
+    if (frames && num > 0 && num <= frames->len)
+        g_array_index(frames, synack_frame_info, num - 1).flags = 0;
+}
+
+/* A new, zeroed record for frame num, a frame after every frame cached so
+ * far; valid until the cache grows again. */
+static synack_frame_info *
+new_cached_frame(guint32 num)
+{
+    g_array_set_size(frames, num);
+    return &g_array_index(frames, synack_frame_info, num - 1);
 }
 
 static synack_conn_track *
 conn_track(guint64 conn)
 {
-    gint64 id = (gint64)conn;
-    synack_conn_track *c = (synack_conn_track *)g_hash_table_lookup(conns, &id);
+    gpointer key = GSIZE_TO_POINTER((gsize)conn);
+    synack_conn_track *c = (synack_conn_track *)g_hash_table_lookup(conns, key);
     if (!c) {
         c = g_new0(synack_conn_track, 1);
-        c->id = id;
         c->open = -2; /* shown on the connection's first frame */
         c->close = SYNACK_CLOSE_KIND_NONE;
         c->active_closer = SYNACK_SIDE_NONE;
         c->rtt_syn_synack_us = c->rtt_synack_ack_us = -1;
         c->client_mss = c->server_mss = c->client_wscale = c->server_wscale = -1;
-        g_hash_table_insert(conns, &c->id, c);
+        g_hash_table_insert(conns, key, c);
     }
     return c;
 }
 
-/* Turns an annotation into the frame's cached record, updating the
+/* Fills the frame's cached record from an annotation, updating the
  * connection's notes: which facts this frame is the first to know. */
-static synack_frame_info *
-frame_info_from(const synack_annotation *a)
+static void
+frame_info_from(synack_frame_info *fi, const synack_annotation *a)
 {
-    synack_frame_info *fi = wmem_new0(wmem_file_scope(), synack_frame_info);
     const synack_facts *f = &a->facts;
 
-    fi->conn = a->conn;
+    fi->flags = FRAME_ANNOTATED | (a->retransmission ? FRAME_RETRANSMISSION : 0);
+    fi->conn = (guint32)a->conn;
     fi->role = (gint8)a->role;
     fi->combines = a->combines;
     fi->reset_kind = (gint8)a->reset_kind;
-    fi->retransmission = a->retransmission ? 1 : 0;
     fi->dir = (gint8)a->direction;
     fi->client_state = (gint8)a->client_state;
     fi->server_state = (gint8)a->server_state;
     fi->warnings = a->warnings;
     if (a->frame.tcp_offset <= G_MAXUINT32) {
         fi->tcp_offset = (guint32)a->frame.tcp_offset;
-        fi->tcp_len = (guint16)a->frame.tcp.header_len;
+        fi->tcp_len = (guint8)a->frame.tcp.header_len;
     }
 
     synack_conn_track *c = conn_track(a->conn);
@@ -288,27 +364,46 @@ frame_info_from(const synack_annotation *a)
         show |= SHOW_ACTIVE_CLOSER;
     fi->show = show;
     if (show) {
-        synack_frame_facts *ff = wmem_new0(wmem_file_scope(), synack_frame_facts);
-        ff->open = (gint8)f->open;
-        ff->rtt_syn_synack_us = f->rtt_syn_synack_us;
-        ff->rtt_synack_ack_us = f->rtt_synack_ack_us;
-        ff->client_mss = f->client.mss;
-        ff->server_mss = f->server.mss;
-        ff->client_wscale = (gint16)f->client.wscale;
-        ff->server_wscale = (gint16)f->server.wscale;
-        ff->close = c->close;
-        ff->active_closer = c->active_closer;
-        fi->facts = ff;
+        synack_frame_facts ff = {
+            .open = (gint8)f->open,
+            .rtt_syn_synack_us = f->rtt_syn_synack_us,
+            .rtt_synack_ack_us = f->rtt_synack_ack_us,
+            .client_mss = f->client.mss,
+            .server_mss = f->server.mss,
+            .client_wscale = (gint16)f->client.wscale,
+            .server_wscale = (gint16)f->server.wscale,
+            .close = c->close,
+            .active_closer = c->active_closer,
+        };
+        fi->facts = frame_facts->len;
+        g_array_append_val(frame_facts, ff);
     }
 #undef CHANGED
-    return fi;
 }
 
-/* Feeds one frame to the tracker (first pass only); NULL when synack has
- * nothing to say about it (not TCP, a link type it does not read, ...). */
-static synack_frame_info *
+/* Takes the verdicts of connections that ended: the plugin shows facts per
+ * frame, so a verdict only ends the plugin's notes on its connection (which
+ * no later frame belongs to), keeping memory to the live connections. */
+static void
+drain_verdicts(void)
+{
+    synack_verdict v;
+    while (synack_tracker_next_verdict(tracker, &v) == 1) {
+        g_hash_table_remove(conns, GSIZE_TO_POINTER((gsize)v.conn));
+    }
+}
+
+/* Feeds one frame to the tracker (first pass only) and caches what it says;
+ * NULL when synack has nothing to say about it (not TCP, a link type it does
+ * not read, ...). */
+static const synack_frame_info *
 feed(tvbuff_t *tvb, packet_info *pinfo)
 {
+    /* A frame seen for the first time has nothing cached, whatever a frame
+     * of the same number left: a read filter's dropped frame gives its number
+     * to the next (tshark -2 -R), as Wireshark's own per-frame data goes with
+     * the dropped frame. */
+    forget_frame(pinfo->num);
     if (!tracker || !pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET)
         return NULL;
     /* Never twice, never backwards: the tracker needs capture order. */
@@ -327,23 +422,28 @@ feed(tvbuff_t *tvb, packet_info *pinfo)
 
     synack_annotation a;
     int status = synack_tracker_feed(tracker, linktype, ts_ns, pinfo->num, bytes, len, &a);
-    synack_frame_info *fi = status == FEED_OK ? frame_info_from(&a) : NULL;
-
-    /* Verdicts of connections that ended: the plugin shows facts per frame,
-     * so a verdict only ends the plugin's notes on its connection (which no
-     * later frame belongs to), keeping memory to the live connections. */
-    synack_verdict v;
-    while (synack_tracker_next_verdict(tracker, &v) == 1) {
-        gint64 id = (gint64)v.conn;
-        g_hash_table_remove(conns, &id);
+    synack_frame_info *fi = NULL;
+    if (status == FEED_OK) {
+        fi = new_cached_frame(pinfo->num);
+        frame_info_from(fi, &a);
+    }
+    if (++fed_since_drain >= DRAIN_EVERY) {
+        fed_since_drain = 0;
+        drain_verdicts();
     }
     return fi;
 }
 
+/* The Info column's text when it is one of those made at registration (one
+ * role, no other), else NULL. */
 static const char *
-nonnull(const char *s)
+info_text(const synack_frame_info *fi)
 {
-    return s ? s : "?";
+    if (fi->combines || fi->role >= ROLE_COUNT)
+        return NULL;
+    if (fi->role != SYNACK_ROLE_RESET || fi->reset_kind < 0)
+        return info_role[fi->role];
+    return fi->reset_kind < RESET_KIND_COUNT ? info_reset[fi->reset_kind] : NULL;
 }
 
 static void
@@ -351,13 +451,21 @@ add_info_column(packet_info *pinfo, const synack_frame_info *fi)
 {
     if (fi->role < 0)
         return;
+    const char *text = info_text(fi);
+    if (text) {
+        col_append_str(pinfo->cinfo, COL_INFO, text);
+        return;
+    }
     wmem_strbuf_t *buf = wmem_strbuf_new(pinfo->pool, " [");
     wmem_strbuf_append(buf, nonnull(synack_role_label(fi->role)));
     if (fi->role == SYNACK_ROLE_RESET && fi->reset_kind >= 0)
         wmem_strbuf_append_printf(buf, " (%s)", nonnull(synack_reset_kind_name(fi->reset_kind)));
-    for (int r = 0; r < ROLE_COUNT; r++)
-        if (fi->combines & (1u << r))
-            wmem_strbuf_append_printf(buf, " + %s", nonnull(synack_role_label(r)));
+    for (int r = 0; r < ROLE_COUNT; r++) {
+        if (fi->combines & (1u << r)) {
+            wmem_strbuf_append(buf, " + ");
+            wmem_strbuf_append(buf, nonnull(synack_role_label(r)));
+        }
+    }
     wmem_strbuf_append_c(buf, ']');
     col_append_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(buf));
 }
@@ -372,66 +480,11 @@ us_to_nstime(gint64 us)
 }
 
 static void
-add_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const synack_frame_info *fi)
+add_facts(tvbuff_t *tvb, proto_tree *st, const synack_frame_info *fi, gint off, gint len)
 {
-    /* The items cover the TCP header (within what was captured). */
-    guint captured = tvb_captured_length(tvb);
-    gint off = 0, len = 0;
-    if (fi->tcp_offset < captured) {
-        off = (gint)fi->tcp_offset;
-        len = (gint)MIN(fi->tcp_len, captured - fi->tcp_offset);
-    }
-
-    proto_item *ti = proto_tree_add_item(tree, proto_synack, tvb, off, len, ENC_NA);
-    proto_tree *st = proto_item_add_subtree(ti, ett_synack);
-    const char *role = fi->role >= 0 ? synack_role_name(fi->role) : NULL;
-    proto_item_append_text(ti, ", conn %" G_GUINT64_FORMAT ", %s%s%s", fi->conn,
-                           nonnull(synack_direction_name(fi->dir)),
-                           role ? ", " : "", role ? role : "");
-
-    if (role)
-        proto_tree_add_string(st, hf_synack_role, tvb, off, len, role);
-    if (fi->combines) {
-        wmem_strbuf_t *buf = wmem_strbuf_new(pinfo->pool, "");
-        for (int r = 0; r < ROLE_COUNT; r++) {
-            if (fi->combines & (1u << r)) {
-                if (wmem_strbuf_get_len(buf))
-                    wmem_strbuf_append_c(buf, ',');
-                wmem_strbuf_append(buf, nonnull(synack_role_name(r)));
-            }
-        }
-        proto_tree_add_string(st, hf_synack_combines, tvb, off, len, wmem_strbuf_get_str(buf));
-    }
-    if (fi->reset_kind >= 0) {
-        proto_item *ri = proto_tree_add_string(st, hf_synack_reset_kind, tvb, off, len,
-                                               nonnull(synack_reset_kind_name(fi->reset_kind)));
-        if (fi->reset_kind == SYNACK_RESET_KIND_REFUSED)
-            expert_add_info(pinfo, ri, &ei_synack_refused);
-    }
-    if (fi->retransmission) {
-        proto_item *ri = proto_tree_add_boolean(st, hf_synack_retransmission, tvb, off, len, TRUE);
-        expert_add_info(pinfo, ri, &ei_synack_retransmission);
-    }
-    proto_tree_add_uint64(st, hf_synack_conn, tvb, off, len, fi->conn);
-    proto_tree_add_string(st, hf_synack_dir, tvb, off, len, nonnull(synack_direction_name(fi->dir)));
-    if (fi->client_state >= 0)
-        proto_tree_add_string(st, hf_synack_client_state, tvb, off, len,
-                              nonnull(synack_state_name(fi->client_state)));
-    if (fi->server_state >= 0)
-        proto_tree_add_string(st, hf_synack_server_state, tvb, off, len,
-                              nonnull(synack_state_name(fi->server_state)));
-    for (int bit = 0; bit < 32; bit++) {
-        if (!(fi->warnings & (1u << bit)))
-            continue;
-        proto_item *wi = proto_tree_add_string(st, hf_synack_warning, tvb, off, len,
-                                               nonnull(synack_warning_name(bit)));
-        if (bit < WARNING_COUNT)
-            expert_add_info(pinfo, wi, &ei_synack_warning[bit]);
-    }
-
-    const synack_frame_facts *ff = fi->facts;
-    if (!fi->show || !ff)
+    if (!fi->show)
         return;
+    const synack_frame_facts *ff = &g_array_index(frame_facts, synack_frame_facts, fi->facts);
     proto_tree *ft = proto_tree_add_subtree(st, tvb, off, len, ett_synack_facts, NULL,
                                             "Connection facts known from this packet");
     if (fi->show & SHOW_OPEN)
@@ -459,18 +512,104 @@ add_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const synack_frame
                               nonnull(synack_side_name(ff->active_closer)));
 }
 
+/* The fields under the protocol item ti, each expert item on the field it
+ * is about. */
+static void
+add_fields(tvbuff_t *tvb, packet_info *pinfo, proto_item *ti, const synack_frame_info *fi,
+           gint off, gint len)
+{
+    proto_tree *st = proto_item_add_subtree(ti, ett_synack);
+    const char *role = fi->role >= 0 ? synack_role_name(fi->role) : NULL;
+    proto_item_append_text(ti, ", conn %u, %s%s%s", fi->conn,
+                           nonnull(synack_direction_name(fi->dir)),
+                           role ? ", " : "", role ? role : "");
+
+    if (role)
+        proto_tree_add_string(st, hf_synack_role, tvb, off, len, role);
+    if (fi->combines) {
+        wmem_strbuf_t *buf = wmem_strbuf_new(pinfo->pool, "");
+        for (int r = 0; r < ROLE_COUNT; r++) {
+            if (fi->combines & (1u << r)) {
+                if (wmem_strbuf_get_len(buf))
+                    wmem_strbuf_append_c(buf, ',');
+                wmem_strbuf_append(buf, nonnull(synack_role_name(r)));
+            }
+        }
+        proto_tree_add_string(st, hf_synack_combines, tvb, off, len, wmem_strbuf_get_str(buf));
+    }
+    if (fi->reset_kind >= 0) {
+        proto_item *ri = proto_tree_add_string(st, hf_synack_reset_kind, tvb, off, len,
+                                               nonnull(synack_reset_kind_name(fi->reset_kind)));
+        if (fi->reset_kind == SYNACK_RESET_KIND_REFUSED)
+            expert_add_info(pinfo, ri, &ei_synack_refused);
+    }
+    if (fi->flags & FRAME_RETRANSMISSION) {
+        proto_item *ri = proto_tree_add_boolean(st, hf_synack_retransmission, tvb, off, len, TRUE);
+        expert_add_info(pinfo, ri, &ei_synack_retransmission);
+    }
+    proto_tree_add_uint64(st, hf_synack_conn, tvb, off, len, fi->conn);
+    proto_tree_add_string(st, hf_synack_dir, tvb, off, len, nonnull(synack_direction_name(fi->dir)));
+    if (fi->client_state >= 0)
+        proto_tree_add_string(st, hf_synack_client_state, tvb, off, len,
+                              nonnull(synack_state_name(fi->client_state)));
+    if (fi->server_state >= 0)
+        proto_tree_add_string(st, hf_synack_server_state, tvb, off, len,
+                              nonnull(synack_state_name(fi->server_state)));
+    for (int bit = 0; bit < 32; bit++) {
+        if (!(fi->warnings & (1u << bit)))
+            continue;
+        proto_item *wi = proto_tree_add_string(st, hf_synack_warning, tvb, off, len,
+                                               nonnull(synack_warning_name(bit)));
+        if (bit < WARNING_COUNT)
+            expert_add_info(pinfo, wi, &ei_synack_warning[bit]);
+    }
+    add_facts(tvb, st, fi, off, len);
+}
+
+/* The expert items alone, in add_fields' order, all on the protocol item
+ * ti: where they go when the fields would be faked (a tree nobody sees,
+ * no synack field in a filter), since Wireshark then hands back ti itself
+ * for every field. Expert items are added even then: tshark -z expert, the
+ * Expert column and _ws.expert filters see them. */
+static void
+add_expert_info(packet_info *pinfo, proto_item *ti, const synack_frame_info *fi)
+{
+    if (fi->reset_kind == SYNACK_RESET_KIND_REFUSED)
+        expert_add_info(pinfo, ti, &ei_synack_refused);
+    if (fi->flags & FRAME_RETRANSMISSION)
+        expert_add_info(pinfo, ti, &ei_synack_retransmission);
+    for (int bit = 0; bit < WARNING_COUNT; bit++)
+        if (fi->warnings & (1u << bit))
+            expert_add_info(pinfo, ti, &ei_synack_warning[bit]);
+}
+
+static void
+add_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const synack_frame_info *fi)
+{
+    /* The items cover the TCP header (within what was captured). */
+    guint captured = tvb_captured_length(tvb);
+    gint off = 0, len = 0;
+    if (fi->tcp_offset < captured) {
+        off = (gint)fi->tcp_offset;
+        len = (gint)MIN(fi->tcp_len, captured - fi->tcp_offset);
+    }
+
+    /* The protocol item is real even in a tree nobody sees (a postdissector
+     * adds it at the tree's root, which Wireshark never fakes). */
+    proto_item *ti = proto_tree_add_item(tree, proto_synack, tvb, off, len, ENC_NA);
+    if (proto_field_is_referenced(tree, proto_synack))
+        add_fields(tvb, pinfo, ti, fi, off, len);
+    else
+        add_expert_info(pinfo, ti, fi);
+}
+
 static int
 dissect_synack(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     /* The first pass is the only time the tracker sees a frame; every later
      * pass (tshark -2, re-dissection in the GUI) shows what it said then. */
-    synack_frame_info *fi =
-        (synack_frame_info *)p_get_proto_data(wmem_file_scope(), pinfo, proto_synack, 0);
-    if (!fi && !PINFO_FD_VISITED(pinfo)) {
-        fi = feed(tvb, pinfo);
-        if (fi)
-            p_add_proto_data(wmem_file_scope(), pinfo, proto_synack, 0, fi);
-    }
+    const synack_frame_info *fi =
+        PINFO_FD_VISITED(pinfo) ? cached_frame(pinfo->num) : feed(tvb, pinfo);
     if (!fi)
         return 0;
     add_info_column(pinfo, fi);
@@ -597,6 +736,7 @@ proto_register_synack(void)
     register_init_routine(synack_init);
     register_cleanup_routine(synack_cleanup);
     build_linktype_map();
+    build_info_texts();
 }
 
 static void
