@@ -67,7 +67,9 @@ pub struct Connection {
     completeness: Completeness,
     roles_seen: RoleSet,
     role_frames: [Option<u64>; 8],
-    zeek: ZeekConnection,
+    /// Zeek's model of the connection, unless the tracker leaves it out
+    /// (boxed, so that leaving it out saves its room).
+    zeek: Option<Box<ZeekConnection>>,
 }
 
 fn micros(from: u64, to: u64) -> u64 {
@@ -79,7 +81,13 @@ impl Connection {
     /// the SYN's sender; for a SYN-ACK, its receiver; midstream, the endpoint
     /// with the higher port (servers listen on the lower, well-known ports;
     /// on a tie, the receiver is taken as the server).
-    pub fn new(id: u64, frame: u64, ts_ns: u64, seg: &Segment, zeek: &ZeekConfig) -> Connection {
+    pub fn new(
+        id: u64,
+        frame: u64,
+        ts_ns: u64,
+        seg: &Segment,
+        zeek: Option<&ZeekConfig>,
+    ) -> Connection {
         let f = seg.flags;
         let src_is_client = if f.syn() {
             !f.ack()
@@ -111,7 +119,7 @@ impl Connection {
             completeness: Completeness::default(),
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
-            zeek: ZeekConnection::with_config(seg, zeek),
+            zeek: zeek.map(|config| Box::new(ZeekConnection::with_config(seg, config))),
         }
     }
 
@@ -163,7 +171,9 @@ impl Connection {
         self.last_frame = frame;
         self.last_ns = ts_ns;
         self.completeness.observe(seg);
-        self.zeek.observe(seg, ts_ns, checksum_ok);
+        if let Some(zeek) = self.zeek.as_mut() {
+            zeek.observe(seg, ts_ns, checksum_ok);
+        }
         if self.sides[s].base_seq.is_none() && !f.rst() {
             self.sides[s].base_seq = Some(if f.syn() {
                 seg.seq
@@ -422,8 +432,11 @@ impl Connection {
             c2s: self.sides[0].counters,
             s2c: self.sides[1].counters,
             completeness: self.completeness.bits(),
-            conn_state: self.zeek.conn_state(),
-            history: self.zeek.history().to_owned(),
+            conn_state: self.zeek.as_ref().map_or("", |z| z.conn_state()),
+            history: self
+                .zeek
+                .as_ref()
+                .map_or_else(String::new, |z| z.history().to_owned()),
             facts: self.facts(),
             syn_retransmissions: self.sides[0].syns.saturating_sub(1),
             final_states: self.states(),

@@ -774,9 +774,9 @@ fn verdicts_match_zeek_conn_logs() {
         let path = Path::new(CORPUS).join("Traces/tcp").join(case.run.trace);
         let mut reader = CaptureReader::open(&path).expect("trace opens");
         let config = TrackerConfig {
-            zeek: ZeekConfig {
+            zeek: Some(ZeekConfig {
                 likely_server_ports: case.run.ports,
-            },
+            }),
             ..TrackerConfig::default()
         };
         let mut pipeline = Pipeline::new(config, case.run.checksums);
