@@ -155,12 +155,16 @@ impl Tracker {
     /// Ends every connection (the capture is over); their verdicts, and any not
     /// yet drained, come out in connection order.
     pub fn finish(&mut self) -> Vec<(Verdict, EndReason)> {
+        let mut all = std::mem::take(&mut self.ended);
+        all.reserve(self.by_key.len());
         let live: Vec<usize> = self.by_key.values().copied().collect();
         for slot in live {
-            self.end(slot, EndReason::CaptureEnd);
+            if let Some(verdict) = self.take(slot) {
+                all.push((verdict, EndReason::CaptureEnd));
+            }
         }
-        let mut all: Vec<_> = self.ended.drain(..).collect();
-        all.sort_by_key(|(v, _)| v.conn);
+        // Connection numbers are unique: an unstable sort needs no scratch copy.
+        all.sort_unstable_by_key(|(v, _)| v.conn);
         all
     }
 
@@ -193,14 +197,20 @@ impl Tracker {
     }
 
     fn end(&mut self, slot: usize, reason: EndReason) {
-        if let Some((key, conn)) = self.slots[slot].take() {
-            self.by_key.remove(&key);
-            self.free.push(slot);
-            self.ended.push((conn.verdict(), reason));
-            if self.last_slot == Some(slot) {
-                self.last_slot = None;
-            }
+        if let Some(verdict) = self.take(slot) {
+            self.ended.push((verdict, reason));
         }
+    }
+
+    /// Frees `slot` and gives its connection's verdict, if it holds one.
+    fn take(&mut self, slot: usize) -> Option<Verdict> {
+        let (key, conn) = self.slots[slot].take()?;
+        self.by_key.remove(&key);
+        self.free.push(slot);
+        if self.last_slot == Some(slot) {
+            self.last_slot = None;
+        }
+        Some(conn.verdict())
     }
 
     /// Ends connections idle past the timeout, or closed past TIME-WAIT, looking

@@ -229,17 +229,20 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// Whether anything is made of the connections' verdicts: packets read
+    /// from a file show none, unless a plugin labels them.
+    fn wants_verdicts(&self) -> bool {
+        !matches!(self.settings.mode, Mode::Packets { .. })
+            || self.live
+            || !self.settings.plugins.is_empty()
+    }
+
     /// Ends every connection and prints what is left.
     fn finish(&mut self) -> io::Result<()> {
-        let rest: Vec<Verdict> = self
-            .pipeline
-            .tracker()
-            .finish()
-            .into_iter()
-            .map(|(v, _)| v)
-            .collect();
-        for v in rest {
-            self.verdict(v)?;
+        if self.wants_verdicts() {
+            for (v, _) in self.pipeline.tracker().finish() {
+                self.verdict(v)?;
+            }
         }
         let table = std::mem::take(&mut self.table);
         match self.settings.mode {
