@@ -10,11 +10,16 @@
 //! sessions of one set differ in their client ports, so no two sessions share
 //! a connection. With `set = s mod 4096` and `round = s / 4096`:
 //!
-//! * IPv4 `a.b.c.d` becomes `10.x.y.z`, where the 24 bits `xyz` are the low
-//!   four bits of `d` (the host: 1 client, 2 server, 3 second MPTCP client)
-//!   over the 12 bits of `set`;
-//! * IPv6 keeps its interface identifier (low 64 bits) under
-//!   `2001:db8:S:S::/64`, `S` being the 32 bits of `set`;
+//! * IPv4 `a.b.c.d` becomes `p.h.q.1`: `h` is the low four bits of `d` (the
+//!   host: 1 client, 2 server, 3 second MPTCP client), and `p`, `q` spell
+//!   `set` as `set mod 222` over `set / 222`, `p` running over 1 to 223
+//!   without 127 (a link's hosts differ in their first octets too; tcpdump,
+//!   for one, hashes an IPv4 address by its first twelve bits on a
+//!   little-endian machine);
+//! * IPv6 moves under `2001:db8:S:S::/64`, `S` being the 32 bits of `set`,
+//!   and its interface identifier's last 32 bits are XORed with `set` too (as
+//!   hosts' identifiers differ on a real link; tcpdump, for one, hashes an
+//!   IPv6 address by its last two bytes);
 //! * ports from 32768 up (Linux's ephemeral range) move by `round × 7919`
 //!   within that range (7919 is odd, so rounds up to 32768 apart never give a
 //!   port twice); the servers' ports stay.
@@ -277,16 +282,22 @@ const ADDRESS_SETS: u32 = 4096;
 
 /// The new IPv4 address of `old` in session `s`.
 fn map_v4(old: [u8; 4], s: u32) -> [u8; 4] {
-    let host = u32::from(old[3] & 0x0f) << 20 | (s % ADDRESS_SETS);
-    let [_, x, y, z] = host.to_be_bytes();
-    [10, x, y, z]
+    let set = s % ADDRESS_SETS;
+    // 1..=126 and 128..=223: neither loopback nor multicast.
+    let first = 1 + (set % 222) as u8;
+    let first = if first >= 127 { first + 1 } else { first };
+    [first, old[3] & 0x0f, (set / 222) as u8, 1]
 }
 
 /// The new IPv6 address of `old` in session `s`.
 fn map_v6(old: [u8; 16], s: u32) -> [u8; 16] {
     let mut new = old;
     new[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
-    new[4..8].copy_from_slice(&(s % ADDRESS_SETS).to_be_bytes());
+    let set = (s % ADDRESS_SETS).to_be_bytes();
+    new[4..8].copy_from_slice(&set);
+    for (byte, x) in new[12..].iter_mut().zip(set) {
+        *byte ^= x;
+    }
     new
 }
 
