@@ -24,7 +24,8 @@ Packet formats (--format):
            role ('handshake 1/3' .. 'teardown 4/4', 'reset: KIND', '+' each
            other role the packet also fills, 'SYN retransmission'), both
            endpoints' states ('?' when unknown), then 'warnings:' and codes.
-  tcpdump  only the line tcpdump 4.99.3 prints with -n (up to 'length N').
+  tcpdump  only what tcpdump 4.99.3 prints with -n: the TCP line, and for
+           HTTP and SSH payloads the text tcpdump's printers add.
   json     one JSON object per TCP packet (JSON Lines), JSON schema version 1
            (docs/json-schema.md; print the version with --schema-version).
 

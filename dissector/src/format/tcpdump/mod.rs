@@ -1,11 +1,19 @@
 //! The `tcpdump` output format: for each TCP packet, the line tcpdump 4.99.3
 //! (as Debian bookworm ships it) prints with `-n`, and with `-v`, `-t`,
-//! `-tt`, `-ttt`, `-tttt`, `-ttttt`, `-S` and `-#`, up to and including the
-//! TCP part's `length N`.
+//! `-tt`, `-ttt`, `-tttt`, `-ttttt`, `-S` and `-#`: the whole line for
+//! segments without data and for the data tcpdump gives its HTTP or SSH
+//! printer, otherwise up to and including the TCP part's `length N`.
 //!
-//! What tcpdump prints after `length N` (its decoding of HTTP, BGP, DNS, ...
-//! payloads, and the hex dumps of `-x`) is not printed: a line ends at
-//! `length N`. Everything before it is printed as tcpdump prints it: the
+//! After `length N`, of what tcpdump prints for the data, this format prints
+//! the `[remaining caplen(C) < header length(H)]` mark of a header cut by the
+//! snap length, and the HTTP and SSH parts (on HTTP's ports 80 and 8080 and
+//! SSH's 22, in the order of tcpdump's port dispatch): `: HTTP`, with the
+//! request or response line (`: HTTP: GET / HTTP/1.1`), or with `-v`
+//! `, length: N` and every text line on its own line after a tab; `: SSH: `
+//! and the version banner (`SSH-2.0-...`); their marks `[|http]` and
+//! `[|ssh]`. Not printed: the decoding of other protocols (BGP, DNS, FTP,
+//! RTSP, ...), the data of a RST with `-v`, and the hex dumps of `-x`.
+//! Everything before `length N` is printed as tcpdump prints it: the
 //! frame number (`-#`), the timestamp, the SLL2 interface and direction, the
 //! `IP`/`IP6` part (with `-v`, the IPv4 fields and options, the IPv6 traffic
 //! class, flow label and hop limit, IPv6 extension headers and AH), the
@@ -32,6 +40,7 @@
 //! printed with [`TcpdumpPrinter::skip_packet`], or let
 //! [`TcpdumpPrinter::write_frame`] decode every frame and do it.
 
+mod app;
 mod ip;
 mod ip6;
 mod mptcp;
@@ -88,7 +97,7 @@ impl TimestampStyle {
 pub struct TcpdumpOptions {
     /// `-v` given this many times. 0 or 1 are tcpdump's exact output; at 2
     /// and more, the TCP part also shows `seq` on every segment, as tcpdump
-    /// does (what tcpdump adds past `length N` is never printed).
+    /// does; the HTTP part is the same at any level above 0, as tcpdump's.
     pub verbose: u8,
     /// The `-t` options.
     pub timestamps: TimestampStyle,
@@ -413,6 +422,10 @@ impl<W: Write> Line<'_, W> {
 
     fn text(&mut self, s: &str) -> Step {
         self.out.write_all(s.as_bytes()).map_err(Halt::Io)
+    }
+
+    fn bytes(&mut self, b: &[u8]) -> Step {
+        self.out.write_all(b).map_err(Halt::Io)
     }
 }
 

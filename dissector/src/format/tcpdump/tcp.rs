@@ -1,8 +1,10 @@
-//! The TCP part of a line: print-tcp.c's `tcp_print` up to `length N`, with
-//! its options and print-mptcp.c's `mptcp_print`.
+//! The TCP part of a line: print-tcp.c's `tcp_print`, with its options,
+//! print-mptcp.c's `mptcp_print`, and after `length N` the HTTP and SSH
+//! printers of its port dispatch (app.rs).
 
 use std::io::Write;
 
+use super::app;
 use super::ip::Segment;
 use super::{in_cksum, Addr, Conversations, Get, Halt, Line, Step};
 
@@ -205,7 +207,40 @@ pub(super) fn write<W: Write>(
         line.text("]")?;
     }
     line.print(format_args!(", length {length}"))?;
-    Ok(())
+    write_payload(line, tp, sport, dport, flags, length)
+}
+
+/// What `tcp_print` does with the data after `length N`: nothing without
+/// data; the ` [remaining caplen(C) < header length(H)]` mark and a
+/// truncation when the header was not captured whole; nothing for a RST
+/// with `-v` (its `print_tcp_rst_data` is not followed); else the port
+/// dispatch, of which the HTTP and SSH printers are followed.
+fn write_payload<W: Write>(
+    line: &mut Line<'_, W>,
+    tp: &[u8],
+    sport: u16,
+    dport: u16,
+    flags: u8,
+    length: u32,
+) -> Step {
+    if length == 0 {
+        return Ok(());
+    }
+    let header_len = usize::from(tp[12] >> 4) * 4;
+    if tp.len() < header_len {
+        line.print(format_args!(
+            " [remaining caplen({}) < header length({header_len})]",
+            tp.len()
+        ))?;
+        return Err(Halt::Trunc);
+    }
+    if flags & RST != 0 && line.verbose > 0 {
+        return Ok(());
+    }
+    match app::dispatch(sport, dport) {
+        Some(app) => app::write(line, app, &tp[header_len..], length),
+        None => Ok(()),
+    }
 }
 
 /// How the option walk stopped early: print-tcp.c's `bad` and `trunc`
