@@ -102,12 +102,6 @@ fn run_input(mode: Mode, input: &InputArgs, flush_each: bool) -> Result<(), Fail
         flush_each,
         plugins: run::load_plugins(&input.plugin_paths()),
     };
-    // Only a verdict shows Zeek's conn_state and history: packets read from a
-    // file print none (a live capture ends with a table of them).
-    let live = matches!(source_name, Input::Live(_));
-    if matches!(settings.mode, Mode::Packets { .. }) && !live {
-        settings.tracker.zeek = None;
-    }
     let mut source: Box<dyn Source> = match source_name {
         Input::Live(iface) => {
             Box::new(live::LiveSource::open(&iface, &expr).map_err(Failure::Input)?)

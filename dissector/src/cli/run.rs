@@ -229,12 +229,10 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Whether anything is made of the connections' verdicts: packets read
-    /// from a file show none, unless a plugin labels them.
+    /// Whether anything is made of the connections' verdicts: shown, or
+    /// labelled by a plugin.
     fn wants_verdicts(&self) -> bool {
-        !matches!(self.settings.mode, Mode::Packets { .. })
-            || self.live
-            || !self.settings.plugins.is_empty()
+        shows_verdicts(&self.settings.mode, self.live) || !self.settings.plugins.is_empty()
     }
 
     /// Ends every connection and prints what is left.
@@ -262,8 +260,14 @@ impl Runner<'_> {
     }
 }
 
+/// Whether verdicts are printed: by `conns`, and at the end of a live
+/// capture; packets read from a file show none.
+fn shows_verdicts(mode: &Mode, live: bool) -> bool {
+    !matches!(mode, Mode::Packets { .. }) || live
+}
+
 /// Reads `source` to its end (or the count), printing as `settings` says.
-pub fn run(source: &mut dyn Source, settings: Settings) -> Result<(), Failure> {
+pub fn run(source: &mut dyn Source, mut settings: Settings) -> Result<(), Failure> {
     let printer = match settings.mode {
         Mode::Packets {
             format: PacketFormat::Text | PacketFormat::Tcpdump,
@@ -272,6 +276,10 @@ pub fn run(source: &mut dyn Source, settings: Settings) -> Result<(), Failure> {
         _ => None,
     };
     let live = source.is_live();
+    // Zeek's conn_state and history are only seen in a printed verdict.
+    if !shows_verdicts(&settings.mode, live) {
+        settings.tracker.zeek = None;
+    }
     let flush_each = settings.flush_each || source.streams();
     let mut runner = Runner {
         pipeline: Pipeline::new(settings.tracker, settings.verify_checksums),
