@@ -1006,12 +1006,12 @@ typedef struct synack_tracker_config {
      */
     uint64_t idle_timeout_ns;
     /**
-     * A closed connection ends this long after its last packet (ns). Default 60 s.
+     * A closed connection ends this long after its last packet (ns). Default 5 s.
      */
     uint64_t time_wait_ns;
     /**
-     * The most connections tracked at once (at least 1); past it the longest
-     * idle one ends. Default 65536.
+     * The most connections tracked at once (at least 1); past it a closed
+     * connection ends, or when none is closed, the longest idle one. Default 65536.
      */
     uint64_t max_connections;
     /**
@@ -1507,7 +1507,7 @@ int32_t synack_frame_decode(uint32_t link_type,
 int32_t synack_endpoint_addr(const struct synack_endpoint *endpoint, char *buf, size_t buf_len);
 
 /**
- * Fills `*out` with the default configuration: 300 s idle timeout, 60 s
+ * Fills `*out` with the default configuration: 300 s idle timeout, 5 s
  * TIME-WAIT, 65536 connections, no checksum verification (the `synack`
  * command's defaults). Returns `SYNACK_STATUS_OK` or `SYNACK_STATUS_ERR_NULL`.
  *

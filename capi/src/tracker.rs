@@ -120,7 +120,7 @@ unsafe fn on_tracker(
     })
 }
 
-/// Fills `*out` with the default configuration: 300 s idle timeout, 60 s
+/// Fills `*out` with the default configuration: 300 s idle timeout, 5 s
 /// TIME-WAIT, 65536 connections, no checksum verification (the `synack`
 /// command's defaults). Returns `SYNACK_STATUS_OK` or `SYNACK_STATUS_ERR_NULL`.
 ///

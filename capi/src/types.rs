@@ -547,10 +547,10 @@ pub struct synack_packet {
 pub struct synack_tracker_config {
     /// A connection with no packet for this long ends (ns). Default 300 s.
     pub idle_timeout_ns: u64,
-    /// A closed connection ends this long after its last packet (ns). Default 60 s.
+    /// A closed connection ends this long after its last packet (ns). Default 5 s.
     pub time_wait_ns: u64,
-    /// The most connections tracked at once (at least 1); past it the longest
-    /// idle one ends. Default 65536.
+    /// The most connections tracked at once (at least 1); past it a closed
+    /// connection ends, or when none is closed, the longest idle one. Default 65536.
     pub max_connections: u64,
     /// Verify TCP checksums (a bad one is warning `bad-checksum`). Default false.
     pub verify_checksums: bool,

@@ -21,9 +21,12 @@ use crate::zeek::{ZeekConfig, DEFAULT_LIKELY_SERVER_PORTS};
 pub struct TrackerConfig {
     /// A connection with no packet for this long ends (ns).
     pub idle_timeout_ns: u64,
-    /// A closed connection (both FINs acknowledged, or a RST) ends this long after its last packet (ns).
+    /// A closed connection (both FINs acknowledged, or a RST) ends this long
+    /// after its last packet (ns), so that stragglers (a retransmitted FIN, a
+    /// late ACK) still count as its packets.
     pub time_wait_ns: u64,
-    /// The most connections tracked at once; past it the longest idle one ends.
+    /// The most connections tracked at once; past it a closed connection
+    /// ends, or when none is closed, the longest idle one.
     pub max_connections: usize,
     /// How Zeek's history and conn_state are computed (its `likely_server_ports`);
     /// `None` leaves Zeek's model out, and verdicts carry an empty conn_state
@@ -33,12 +36,20 @@ pub struct TrackerConfig {
 }
 
 impl Default for TrackerConfig {
-    /// 5 minutes idle (Zeek's `tcp_inactivity_timeout`), 60 s TIME-WAIT (Linux's),
-    /// 65536 connections, Zeek's default likely server ports.
+    /// 5 minutes idle (Zeek's `tcp_inactivity_timeout`), 5 s after close
+    /// (Zeek's `tcp_close_delay` and `tcp_reset_delay`), 65536 connections,
+    /// Zeek's default likely server ports.
+    ///
+    /// Not Linux's 60 s TIME-WAIT: an endpoint waits that long to guard a new
+    /// incarnation of its ports, which the tracker does by sequence numbers
+    /// instead ([`Connection::is_reopened_by`]). Held for 60 s, closed
+    /// connections would fill the table on a busy link (a thousand
+    /// connections a second keep 60,000 of them), where 5 s still catches
+    /// the retransmissions of a last FIN.
     fn default() -> Self {
         TrackerConfig {
             idle_timeout_ns: 300_000_000_000,
-            time_wait_ns: 60_000_000_000,
+            time_wait_ns: 5_000_000_000,
             max_connections: 65_536,
             zeek: Some(ZeekConfig {
                 likely_server_ports: DEFAULT_LIKELY_SERVER_PORTS,
@@ -73,10 +84,17 @@ pub struct Tracker {
     /// The capture's clock: the latest timestamp seen, so that time never runs
     /// backwards for expiry even when a capture's timestamps do.
     clock: u64,
-    /// Connections in order of (recorded) last activity: slot, connection id, and
-    /// the clock at its latest packet when queued. Entries whose slot has since
-    /// been reused are stale.
-    activity: VecDeque<(usize, u64, u64)>,
+    /// Open connections in order of (recorded) last activity: they end
+    /// when idle past the timeout.
+    open: Activity,
+    /// Closed connections in order of (recorded) last activity: they end
+    /// when quiet past TIME-WAIT. Kept apart from the open ones, so that the
+    /// front of each queue is the first to expire.
+    closed: Activity,
+    /// The clock at which the front of a queue expires, so that most packets
+    /// skip the queues; 0 when a front may have changed (a connection closed
+    /// or ended), which the next packet checks.
+    next_expiry: u64,
     next_id: u64,
     last_slot: Option<usize>,
     ended: Vec<(Verdict, EndReason)>,
@@ -92,7 +110,9 @@ impl Tracker {
             touched: Vec::new(),
             free: Vec::new(),
             clock: 0,
-            activity: VecDeque::new(),
+            open: Activity::new(),
+            closed: Activity::new(),
+            next_expiry: u64::MAX,
             next_id: 0,
             last_slot: None,
             ended: Vec::new(),
@@ -130,7 +150,14 @@ impl Tracker {
         self.last_slot = Some(slot);
         self.touched[slot] = self.clock;
         let conn = &mut self.slots[slot].as_mut().expect("slot in use").1;
-        conn.observe(frame, ts_ns, seg, checksum_ok)
+        let was_closed = conn.is_closed();
+        let annotation = conn.observe(frame, ts_ns, seg, checksum_ok);
+        if !was_closed && conn.is_closed() {
+            let id = conn.id();
+            self.closed.push_back((slot, id, self.clock));
+            self.next_expiry = 0;
+        }
+        annotation
     }
 
     /// Lets time pass to `now_ns` without a packet of a tracked connection
@@ -147,6 +174,11 @@ impl Tracker {
             .map(|(_, c)| c.facts())
     }
 
+    /// True when connections ended since the last drain.
+    pub fn has_ended(&self) -> bool {
+        !self.ended.is_empty()
+    }
+
     /// Verdicts of connections that ended, oldest first, with why they ended.
     pub fn drain_ended(&mut self) -> std::vec::Drain<'_, (Verdict, EndReason)> {
         self.ended.drain(..)
@@ -155,17 +187,36 @@ impl Tracker {
     /// Ends every connection (the capture is over); their verdicts, and any not
     /// yet drained, come out in connection order.
     pub fn finish(&mut self) -> Vec<(Verdict, EndReason)> {
-        let mut all = std::mem::take(&mut self.ended);
-        all.reserve(self.by_key.len());
-        let live: Vec<usize> = self.by_key.values().copied().collect();
-        for slot in live {
-            if let Some(verdict) = self.take(slot) {
-                all.push((verdict, EndReason::CaptureEnd));
+        self.finishing().collect()
+    }
+
+    /// Ends every connection as [`finish`](Self::finish) does, one at a time:
+    /// each connection's memory is freed as its verdict is taken, so that a
+    /// caller printing them never holds them all.
+    pub fn finishing(&mut self) -> impl Iterator<Item = (Verdict, EndReason)> + '_ {
+        let mut ended = std::mem::take(&mut self.ended);
+        // Connection numbers are unique: unstable sorts need no scratch copy.
+        ended.sort_unstable_by_key(|(v, _)| v.conn);
+        let mut live: Vec<(u64, usize)> = self
+            .by_key
+            .values()
+            .map(|&slot| (self.connection(slot).id(), slot))
+            .collect();
+        live.sort_unstable();
+        let mut ended = ended.into_iter().peekable();
+        let mut live = live.into_iter().peekable();
+        std::iter::from_fn(move || {
+            let drained_first = match (ended.peek(), live.peek()) {
+                (Some((v, _)), Some(&(id, _))) => v.conn < id,
+                (drained, _) => drained.is_some(),
+            };
+            if drained_first {
+                return ended.next();
             }
-        }
-        // Connection numbers are unique: an unstable sort needs no scratch copy.
-        all.sort_unstable_by_key(|(v, _)| v.conn);
-        all
+            let (_, slot) = live.next()?;
+            let verdict = self.take(slot)?;
+            Some((verdict, EndReason::CaptureEnd))
+        })
     }
 
     fn connection(&self, slot: usize) -> &Connection {
@@ -191,12 +242,13 @@ impl Tracker {
             }
         };
         self.by_key.insert(key, slot);
-        self.activity
-            .push_back((slot, self.next_id - 1, self.clock));
+        self.open.push_back((slot, self.next_id - 1, self.clock));
+        self.expiry_at_most(self.clock, self.config.idle_timeout_ns);
         slot
     }
 
     fn end(&mut self, slot: usize, reason: EndReason) {
+        self.next_expiry = 0;
         if let Some(verdict) = self.take(slot) {
             self.ended.push((verdict, reason));
         }
@@ -213,59 +265,124 @@ impl Tracker {
         Some(conn.verdict())
     }
 
-    /// Ends connections idle past the timeout, or closed past TIME-WAIT, looking
-    /// only at the front of the activity queue (amortised O(1) a packet).
+    /// Ends connections idle past the timeout, or closed past TIME-WAIT,
+    /// looking only at the front of each queue (amortised O(1) a packet).
     fn expire(&mut self, now: u64) {
-        while let Some(&(slot, id, queued_ns)) = self.activity.front() {
-            let Some(conn) = self.live(slot, id) else {
-                self.activity.pop_front();
-                continue;
-            };
-            let (closed, last) = (conn.is_closed(), self.touched[slot]);
-            let limit = if closed {
-                self.config.time_wait_ns.min(self.config.idle_timeout_ns)
-            } else {
-                self.config.idle_timeout_ns
-            };
+        if now < self.next_expiry {
+            return;
+        }
+        let (time_wait, idle) = (self.time_wait(), self.config.idle_timeout_ns);
+        while let Some(slot) = self.due(Queue::Closed, now, time_wait) {
+            self.end(slot, EndReason::Closed);
+        }
+        while let Some(slot) = self.due(Queue::Open, now, idle) {
+            self.end(slot, EndReason::Idle);
+        }
+        self.next_expiry = u64::MAX;
+        for (queue, limit) in [(Queue::Closed, time_wait), (Queue::Open, idle)] {
+            if let Some((_, _, queued_ns)) = self.front(queue) {
+                self.expiry_at_most(queued_ns, limit);
+            }
+        }
+    }
+
+    /// How long a closed connection is kept (never longer than an idle one).
+    fn time_wait(&self) -> u64 {
+        self.config.time_wait_ns.min(self.config.idle_timeout_ns)
+    }
+
+    /// Notes that a connection queued at `queued_ns` may expire `limit` later.
+    fn expiry_at_most(&mut self, queued_ns: u64, limit: u64) {
+        self.next_expiry = self.next_expiry.min(queued_ns.saturating_add(limit));
+    }
+
+    /// The slot of the connection at the front of `queue` if it has had no
+    /// packet for `limit` at `now`. Stale entries are dropped on the way,
+    /// and a connection seen since it was queued goes to the back.
+    fn due(&mut self, queue: Queue, now: u64, limit: u64) -> Option<usize> {
+        while let Some((slot, id, queued_ns)) = self.front(queue) {
             if now.saturating_sub(queued_ns) < limit {
-                return;
+                return None;
             }
-            self.activity.pop_front();
+            let last = self.requeue_front(queue, slot, id);
             if now.saturating_sub(last) >= limit {
-                let reason = if closed {
-                    EndReason::Closed
-                } else {
-                    EndReason::Idle
-                };
-                self.end(slot, reason);
-            } else {
-                self.activity.push_back((slot, id, last));
+                return Some(slot);
             }
         }
+        None
     }
 
-    /// The connection in `slot`, if it is still connection `id`.
-    fn live(&self, slot: usize, id: u64) -> Option<&Connection> {
-        match self.slots.get(slot)? {
-            Some((_, conn)) if conn.id() == id => Some(conn),
-            _ => None,
+    /// The slot of the connection in `queue` quiet the longest.
+    fn quietest(&mut self, queue: Queue) -> Option<usize> {
+        while let Some((slot, id, queued_ns)) = self.front(queue) {
+            if self.requeue_front(queue, slot, id) == queued_ns {
+                return Some(slot);
+            }
+        }
+        None
+    }
+
+    /// The front entry of `queue`, after dropping stale ones.
+    fn front(&mut self, queue: Queue) -> Option<(usize, u64, u64)> {
+        loop {
+            let entry @ (slot, id, _) = *self.queue(queue).front()?;
+            if self.is_queued_in(queue, slot, id) {
+                return Some(entry);
+            }
+            self.queue(queue).pop_front();
         }
     }
 
-    /// Ends the connection idle the longest: the first in the activity queue
-    /// whose recorded time is current (the queue is in clock order, and an
-    /// entry gone stale is queued again with its connection's latest time).
+    /// Moves the front entry of `queue` to the back with its connection's
+    /// latest time, unless that time is the one queued (the entry is then
+    /// dropped: its connection is about to end); returns that time.
+    fn requeue_front(&mut self, queue: Queue, slot: usize, id: u64) -> u64 {
+        let (_, _, queued_ns) = self.queue(queue).pop_front().expect("a front entry");
+        let last = self.touched[slot];
+        if last != queued_ns {
+            self.queue(queue).push_back((slot, id, last));
+        }
+        last
+    }
+
+    /// True when `slot` still holds connection `id`, and the connection
+    /// belongs in `queue` (a connection that closed left the open queue).
+    fn is_queued_in(&self, queue: Queue, slot: usize, id: u64) -> bool {
+        match self.slots.get(slot) {
+            Some(Some((_, conn))) if conn.id() == id => queue == Queue::Closed || !conn.is_closed(),
+            _ => false,
+        }
+    }
+
+    fn queue(&mut self, queue: Queue) -> &mut Activity {
+        match queue {
+            Queue::Open => &mut self.open,
+            Queue::Closed => &mut self.closed,
+        }
+    }
+
+    /// Ends one connection to make room: the closed one quiet the longest,
+    /// or when none is closed, the open one idle the longest (as Linux drops
+    /// TIME-WAIT sockets first when it has too many).
     fn evict_one(&mut self) {
-        while let Some((slot, id, queued_ns)) = self.activity.pop_front() {
-            if self.live(slot, id).is_none() {
-                continue;
-            }
-            let last = self.touched[slot];
-            if last == queued_ns {
-                self.end(slot, EndReason::Evicted);
-                return;
-            }
-            self.activity.push_back((slot, id, last));
+        if let Some(slot) = self
+            .quietest(Queue::Closed)
+            .or_else(|| self.quietest(Queue::Open))
+        {
+            self.end(slot, EndReason::Evicted);
         }
     }
 }
+
+/// Which of the tracker's activity queues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Queue {
+    Open,
+    Closed,
+}
+
+/// Connections in order of (recorded) last activity: slot, connection id,
+/// and the clock at its latest packet when queued. Entries whose slot has
+/// since been reused, or whose connection has closed (in the open queue),
+/// are stale.
+type Activity = VecDeque<(usize, u64, u64)>;

@@ -9,6 +9,8 @@
 //!
 //! What a connection may allocate, and so the only packets that may:
 //! * its first packet: the connection's slot in the tracker's tables;
+//! * the packet that closes it (a RST, or the ACK of the second FIN): its
+//!   entry in the tracker's queue of closed connections;
 //! * a packet during which connections end (its own, or others expiring):
 //!   the verdict (its history string) and the list of ended connections;
 //! * a packet with payload: the Zeek model's reassembly ranges of that
@@ -25,10 +27,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use synack_core::capture::{CaptureReader, LinkType, Packet};
-use synack_dissector::annotation::Direction;
+use synack_dissector::annotation::{Annotation, Direction, TcpState};
 use synack_dissector::pipeline::{Outcome, Pipeline};
 use synack_dissector::tracker::TrackerConfig;
 
@@ -116,8 +118,18 @@ struct Step {
     conn: Option<(u64, Direction)>,
     /// It carried payload.
     payload: bool,
+    /// Its connection is closed after it: a RST, or both FINs acknowledged
+    /// (each endpoint CLOSED or TIME-WAIT).
+    closed: bool,
     /// Connections that ended while it was processed.
     ended: usize,
+}
+
+/// True when the packet left its connection closed.
+fn is_closed(annotation: &Annotation) -> bool {
+    let done = |s: Option<TcpState>| matches!(s, Some(TcpState::Closed | TcpState::TimeWait));
+    annotation.reset_kind.is_some()
+        || (done(annotation.states.client) && done(annotation.states.server))
 }
 
 #[test]
@@ -133,6 +145,7 @@ fn allocations_are_per_connection_not_per_packet() {
         let records = read_all(path);
         let mut pipeline = Pipeline::new(TrackerConfig::default(), true);
         let mut next_conn = 0u64;
+        let mut closed_conns = HashSet::new();
         let mut payload_allocations: HashMap<(u64, Direction), usize> = HashMap::new();
         for r in &records {
             let packet = Packet {
@@ -144,21 +157,27 @@ fn allocations_are_per_connection_not_per_packet() {
                 orig_len: r.orig_len,
             };
             let (step, count) = allocations_in(|| {
-                let (conn, payload) = match pipeline.process(&packet) {
+                let (conn, payload, closed) = match pipeline.process(&packet) {
                     Outcome::Tcp { frame, annotation } => (
                         Some((annotation.conn, annotation.dir)),
                         frame.tcp.payload_len() > 0,
+                        is_closed(&annotation),
                     ),
-                    _ => (None, false),
+                    _ => (None, false, false),
                 };
                 let ended = pipeline.tracker().drain_ended().count();
                 Step {
                     conn,
                     payload,
+                    closed,
                     ended,
                 }
             });
             let opened = step.conn.is_some_and(|(conn, _)| conn >= next_conn);
+            let closed = match step.conn {
+                Some((conn, _)) if step.closed => closed_conns.insert(conn),
+                _ => false,
+            };
             if let Some((conn, _)) = step.conn {
                 tcp_packets += 1;
                 next_conn = next_conn.max(conn + 1);
@@ -169,6 +188,7 @@ fn allocations_are_per_connection_not_per_packet() {
             }
             allocating += 1;
             let explained = opened
+                || closed
                 || step.ended > 0
                 || match step.conn {
                     Some(side) if step.payload => {

@@ -335,3 +335,67 @@ fn a_million_syn_only_connections_stay_under_the_cap() {
     ended += tracker.finish().len();
     assert_eq!(ended, 1_000_000);
 }
+
+/// A segment between a client on `port` of 192.0.2.1 and 192.0.2.2:80.
+fn segment(c2s: bool, port: u16, flags: u16, seq: u32, ack: u32) -> Segment {
+    let (src, dst) = if c2s {
+        (ep(1, port), ep(2, 80))
+    } else {
+        (ep(2, 80), ep(1, port))
+    };
+    Segment {
+        src,
+        dst,
+        seq,
+        ack,
+        flags: TcpFlags(flags),
+        window: 1000,
+        payload_len: 0,
+        options: HandshakeOptions::default(),
+        warnings: Default::default(),
+    }
+}
+
+const MS: u64 = 1_000_000;
+
+#[test]
+fn a_closed_connection_ends_after_time_wait_even_behind_an_idle_open_one() {
+    let config = TrackerConfig::default();
+    let mut tracker = Tracker::new(config);
+    // Connection 0 opens first and stays open (idle timeout: 300 s).
+    tracker.observe(1, MS, &segment(true, 40001, S, 100, 0), None);
+    // Connection 1 is refused: closed by the RST at 3 ms.
+    tracker.observe(2, 2 * MS, &segment(true, 40002, S, 200, 0), None);
+    tracker.observe(3, 3 * MS, &segment(false, 40002, R | A, 0, 201), None);
+    // Just short of TIME-WAIT after the RST nothing ends ...
+    tracker.advance(3 * MS + config.time_wait_ns - 1);
+    assert_eq!(tracker.drain_ended().count(), 0);
+    // ... and at TIME-WAIT the refused one does, though the open one was queued before it.
+    tracker.advance(3 * MS + config.time_wait_ns);
+    let ended: Vec<_> = tracker.drain_ended().collect();
+    assert_eq!(ended.len(), 1);
+    assert_eq!((ended[0].0.conn, ended[0].1), (1, EndReason::Closed));
+    assert_eq!(tracker.len(), 1);
+}
+
+#[test]
+fn a_full_table_evicts_a_closed_connection_before_an_idle_open_one() {
+    let mut tracker = Tracker::new(TrackerConfig {
+        max_connections: 2,
+        ..TrackerConfig::default()
+    });
+    // Connection 0 is open and the longest idle; connection 1 is refused later.
+    tracker.observe(1, MS, &segment(true, 40001, S, 100, 0), None);
+    tracker.observe(2, 2 * MS, &segment(true, 40002, S, 200, 0), None);
+    tracker.observe(3, 3 * MS, &segment(false, 40002, R | A, 0, 201), None);
+    // A third connection needs room: the closed one makes it, not the open one.
+    tracker.observe(4, 4 * MS, &segment(true, 40003, S, 300, 0), None);
+    let ended: Vec<_> = tracker.drain_ended().collect();
+    assert_eq!(ended.len(), 1);
+    assert_eq!((ended[0].0.conn, ended[0].1), (1, EndReason::Evicted));
+    // With no closed connection left, the longest idle open one goes next.
+    tracker.observe(5, 5 * MS, &segment(true, 40004, S, 400, 0), None);
+    let ended: Vec<_> = tracker.drain_ended().collect();
+    assert_eq!(ended.len(), 1);
+    assert_eq!((ended[0].0.conn, ended[0].1), (0, EndReason::Evicted));
+}

@@ -146,11 +146,13 @@ pub struct InputArgs {
     #[arg(long, value_name = "SECS", default_value = "300", value_parser = parse_secs)]
     pub idle_timeout: Duration,
 
-    /// A closed connection ends SECS seconds after its last packet.
-    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+    /// A closed connection ends SECS seconds after its last packet (Zeek's
+    /// tcp_close_delay; Linux's TIME-WAIT is 60).
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
     pub time_wait: Duration,
 
-    /// The most connections tracked at once; past it the longest idle one ends.
+    /// The most connections tracked at once; past it a closed connection
+    /// ends, or when none is closed, the longest idle one.
     #[arg(long, value_name = "N", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
 

@@ -158,14 +158,16 @@ impl Runner<'_> {
             Mode::Packets { format, .. } => self.write_packet(format, packet, seen, &outcome)?,
             Mode::Conns(_) => {}
         }
-        let ended: Vec<Verdict> = self
-            .pipeline
-            .tracker()
-            .drain_ended()
-            .map(|(v, _)| v)
-            .collect();
-        for v in ended {
-            self.verdict(v)?;
+        if self.pipeline.tracker().has_ended() {
+            let ended: Vec<Verdict> = self
+                .pipeline
+                .tracker()
+                .drain_ended()
+                .map(|(v, _)| v)
+                .collect();
+            for v in ended {
+                self.verdict(v)?;
+            }
         }
         Ok(())
     }
@@ -238,7 +240,11 @@ impl Runner<'_> {
     /// Ends every connection and prints what is left.
     fn finish(&mut self) -> io::Result<()> {
         if self.wants_verdicts() {
-            for (v, _) in self.pipeline.tracker().finish() {
+            // Moved out, so that each verdict is printed (and its connection
+            // freed) before the next is taken.
+            let idle = Pipeline::new(self.settings.tracker, false);
+            let mut pipeline = std::mem::replace(&mut self.pipeline, idle);
+            for (v, _) in pipeline.tracker().finishing() {
                 self.verdict(v)?;
             }
         }

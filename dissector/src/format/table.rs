@@ -21,7 +21,7 @@ use synack_core::flow::Endpoint;
 
 use crate::verdict::Verdict;
 
-const HEADERS: [&str; 13] = [
+const HEADERS: [&str; 14] = [
     "CONN",
     "CLIENT",
     "SERVER",
@@ -35,83 +35,30 @@ const HEADERS: [&str; 13] = [
     "DURATION s",
     "STATE",
     "HISTORY",
+    "LABELS",
 ];
 
 /// Columns aligned to the right (numbers).
-const RIGHT: [bool; 13] = [
-    true, false, false, false, false, false, true, true, false, false, true, false, false,
+const RIGHT: [bool; 14] = [
+    true, false, false, false, false, false, true, true, false, false, true, false, false, false,
 ];
-
-fn endpoint(e: &Endpoint) -> String {
-    match e.addr {
-        IpAddr::V4(a) => format!("{a}:{}", e.port),
-        IpAddr::V6(a) => format!("[{a}]:{}", e.port),
-    }
-}
-
-fn millis(us: Option<u64>) -> String {
-    match us {
-        Some(us) => format!("{}.{:03}", us / 1000, us % 1000),
-        None => "-".to_string(),
-    }
-}
-
-/// The cells of one verdict's row.
-fn row(v: &Verdict) -> [String; 13] {
-    let dur = v.end_ns.saturating_sub(v.start_ns);
-    let mut duration = String::new();
-    let _ = write!(
-        duration,
-        "{}.{:03}",
-        dur / 1_000_000_000,
-        dur % 1_000_000_000 / 1_000_000
-    );
-    [
-        v.conn.to_string(),
-        endpoint(&v.client),
-        endpoint(&v.server),
-        v.facts.open.name().to_string(),
-        v.facts.close.name().to_string(),
-        v.facts.active_closer.map_or("-", |s| s.name()).to_string(),
-        millis(v.facts.rtt_syn_synack_us),
-        millis(v.facts.rtt_synack_ack_us),
-        format!("{}/{}", v.c2s.packets, v.s2c.packets),
-        format!("{}/{}", v.c2s.bytes, v.s2c.bytes),
-        duration,
-        v.conn_state.to_string(),
-        if v.history.is_empty() {
-            "-".to_string()
-        } else {
-            v.history.clone()
-        },
-    ]
-}
-
-/// The `LABELS` cell: `name=value` pairs, comma-separated (`-` for none).
-fn labels(v: &Verdict) -> String {
-    if v.labels.is_empty() {
-        return "-".to_string();
-    }
-    let pairs: Vec<String> = v
-        .labels
-        .iter()
-        .map(|(k, val)| format!("{k}={val}"))
-        .collect();
-    pairs.join(",")
-}
 
 /// Separates the cells of a stored row: no cell holds it (labels come from
 /// C strings, which cannot).
 const CELL_END: char = '\0';
 
-/// The rows of a table, kept as one compact line of cells per connection
-/// until they are written in connection order, with the columns' widths.
+/// The rows of a table, kept as compact text until they are written in
+/// connection order, with the columns' widths.
 ///
-/// A row is about a hundred bytes where a [`Verdict`] is several hundred, so
-/// a capture of many connections can be tabulated in little memory.
+/// Every row's cells are in one buffer, each ended by a NUL: a row is about
+/// a hundred bytes where a [`Verdict`] is several hundred, so a capture of
+/// many connections can be tabulated in little memory.
 #[derive(Debug, Default)]
 pub struct Table {
-    rows: Vec<(u64, Box<str>)>,
+    /// The cells of every row, in the order pushed.
+    text: String,
+    /// Each row's connection number and where its cells start in `text`.
+    rows: Vec<(u64, usize)>,
     widths: [usize; 14],
     with_labels: bool,
 }
@@ -129,47 +76,158 @@ impl Table {
 
     /// Adds a connection's row.
     pub fn push(&mut self, v: &Verdict) {
-        let mut line = String::new();
-        let labels = labels(v);
+        self.rows.push((v.conn, self.text.len()));
+        let dur = v.end_ns.saturating_sub(v.start_ns);
+        self.cell(0, |t| number(t, v.conn));
+        self.cell(1, |t| endpoint(t, &v.client));
+        self.cell(2, |t| endpoint(t, &v.server));
+        self.cell(3, |t| t.push_str(v.facts.open.name()));
+        self.cell(4, |t| t.push_str(v.facts.close.name()));
+        self.cell(5, |t| {
+            t.push_str(v.facts.active_closer.map_or("-", |s| s.name()))
+        });
+        self.cell(6, |t| millis(t, v.facts.rtt_syn_synack_us));
+        self.cell(7, |t| millis(t, v.facts.rtt_synack_ack_us));
+        self.cell(8, |t| pair(t, v.c2s.packets, v.s2c.packets));
+        self.cell(9, |t| pair(t, v.c2s.bytes, v.s2c.bytes));
+        self.cell(10, |t| {
+            thousandths(t, dur / 1_000_000_000, dur % 1_000_000_000 / 1_000_000)
+        });
+        self.cell(11, |t| t.push_str(v.conn_state));
+        self.cell(12, |t| {
+            t.push_str(if v.history.is_empty() {
+                "-"
+            } else {
+                &v.history
+            })
+        });
+        self.cell(13, |t| labels(t, v));
         self.with_labels |= !v.labels.is_empty();
-        for (i, cell) in row(v).iter().chain(std::iter::once(&labels)).enumerate() {
-            self.widths[i] = self.widths[i].max(cell.chars().count());
-            line.push_str(cell);
-            line.push(CELL_END);
-        }
-        self.rows.push((v.conn, line.into_boxed_str()));
+    }
+
+    /// Appends cell `column` as `write` makes it, and widens its column.
+    fn cell(&mut self, column: usize, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        let cell = &self.text[start..];
+        // Every cell is ASCII but the labels, which plugins name.
+        let width = if cell.is_ascii() {
+            cell.len()
+        } else {
+            cell.chars().count()
+        };
+        self.widths[column] = self.widths[column].max(width);
+        self.text.push(CELL_END);
     }
 
     /// Writes the header and the rows in connection order.
     pub fn write(mut self, out: &mut impl Write) -> io::Result<()> {
-        self.rows.sort_unstable_by_key(|(conn, _)| *conn);
+        self.rows.sort_unstable_by_key(|&(conn, _)| conn);
         let columns = if self.with_labels { 14 } else { 13 };
-        let mut header = String::new();
-        for (i, h) in HEADERS.iter().chain(&["LABELS"]).enumerate() {
-            self.widths[i] = self.widths[i].max(h.len());
-            header.push_str(h);
-            header.push(CELL_END);
+        for (width, header) in self.widths.iter_mut().zip(HEADERS) {
+            *width = (*width).max(header.len());
         }
-        let mut line = String::new();
-        for cells in std::iter::once(header.as_str()).chain(self.rows.iter().map(|(_, r)| &**r)) {
-            line.clear();
-            for (i, cell) in cells.split(CELL_END).take(columns).enumerate() {
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                let w = self.widths[i];
-                if RIGHT.get(i).copied().unwrap_or(false) {
-                    let _ = write!(line, "{cell:>w$}");
-                } else if i + 1 == columns {
-                    line.push_str(cell);
-                } else {
-                    let _ = write!(line, "{cell:<w$}");
-                }
-            }
-            out.write_all(line.trim_end().as_bytes())?;
-            out.write_all(b"\n")?;
+        let mut line = Vec::with_capacity(256);
+        self.write_line(out, &mut line, HEADERS.into_iter(), columns)?;
+        for &(_, start) in &self.rows {
+            let cells = self.text[start..].split(CELL_END);
+            self.write_line(out, &mut line, cells, columns)?;
         }
         Ok(())
+    }
+
+    /// Writes one line of `columns` cells, aligned, without trailing blanks.
+    fn write_line<'c>(
+        &self,
+        out: &mut impl Write,
+        line: &mut Vec<u8>,
+        cells: impl Iterator<Item = &'c str>,
+        columns: usize,
+    ) -> io::Result<()> {
+        line.clear();
+        for (i, cell) in cells.take(columns).enumerate() {
+            if i > 0 {
+                line.extend_from_slice(b"  ");
+            }
+            let pad = self.widths[i].saturating_sub(cell.len());
+            if RIGHT[i] {
+                line.resize(line.len() + pad, b' ');
+                line.extend_from_slice(cell.as_bytes());
+            } else {
+                line.extend_from_slice(cell.as_bytes());
+                if i + 1 < columns {
+                    line.resize(line.len() + pad, b' ');
+                }
+            }
+        }
+        // Cells are whole `str`s, so the line is UTF-8.
+        let end = std::str::from_utf8(line).map_or(line.len(), |l| l.trim_end().len());
+        line.truncate(end);
+        line.push(b'\n');
+        out.write_all(line)
+    }
+}
+
+fn number(t: &mut String, n: u64) {
+    t.push_str(itoa::Buffer::new().format(n));
+}
+
+/// `p/q`.
+fn pair(t: &mut String, p: u64, q: u64) {
+    number(t, p);
+    t.push('/');
+    number(t, q);
+}
+
+/// `whole.fff`: a number with three decimals.
+fn thousandths(t: &mut String, whole: u64, thousandths: u64) {
+    number(t, whole);
+    t.push('.');
+    let digits = [
+        thousandths / 100 % 10,
+        thousandths / 10 % 10,
+        thousandths % 10,
+    ];
+    t.extend(digits.map(|d| char::from(b'0' + d as u8)));
+}
+
+/// Microseconds as milliseconds with three decimals, `-` when not seen.
+fn millis(t: &mut String, us: Option<u64>) {
+    match us {
+        Some(us) => thousandths(t, us / 1000, us % 1000),
+        None => t.push('-'),
+    }
+}
+
+/// `a.b.c.d:port`, or `[v6]:port`.
+fn endpoint(t: &mut String, e: &Endpoint) {
+    match e.addr {
+        IpAddr::V4(a) => {
+            for (i, octet) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    t.push('.');
+                }
+                number(t, u64::from(octet));
+            }
+        }
+        IpAddr::V6(a) => {
+            let _ = write!(t, "[{a}]");
+        }
+    }
+    t.push(':');
+    number(t, u64::from(e.port));
+}
+
+/// The `LABELS` cell: `name=value` pairs, comma-separated (`-` for none).
+fn labels(t: &mut String, v: &Verdict) {
+    if v.labels.is_empty() {
+        t.push('-');
+    }
+    for (i, (name, value)) in v.labels.iter().enumerate() {
+        if i > 0 {
+            t.push(',');
+        }
+        let _ = write!(t, "{name}={value}");
     }
 }
 
