@@ -444,10 +444,14 @@ impl PluginHost {
 
     /// Takes in one annotated TCP packet: opens its connection for every
     /// plugin on its first packet, then hands its payload over.
+    #[inline]
     pub fn observe(&mut self, annotation: &Annotation, frame: &TcpFrame<'_>) {
-        if self.plugins.is_empty() {
-            return;
+        if !self.plugins.is_empty() {
+            self.feed(annotation, frame);
         }
+    }
+
+    fn feed(&mut self, annotation: &Annotation, frame: &TcpFrame<'_>) {
         let conn = annotation.conn;
         if !self.conns.contains_key(&conn) {
             let src = synack_endpoint::new(frame.ip.src(), frame.tcp.src_port());

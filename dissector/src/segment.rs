@@ -7,6 +7,15 @@ use synack_core::tcp::{MalformedReason, TcpFlags, TcpHeader, TcpOption};
 
 use crate::annotation::{Warning, Warnings};
 
+/// The options of most segments once timestamps are on (RFC 7323, appendix
+/// A): NOP, NOP, then the timestamps option's kind and length, and its two
+/// values. Linux's `tcp_fast_parse_options` looks for this layout first, and
+/// so does [`Segment::from_frame`].
+const ALIGNED_TIMESTAMPS: [u8; 4] = [1, 1, 8, 10];
+
+/// Length of the aligned timestamps layout.
+const ALIGNED_TIMESTAMPS_LEN: usize = 12;
+
 /// The handshake options a segment carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HandshakeOptions {
@@ -76,6 +85,21 @@ impl Segment {
     }
 
     fn with_header_facts(mut self, tcp: &TcpHeader<'_>) -> Segment {
+        let options = tcp.options_raw();
+        if options.len() == ALIGNED_TIMESTAMPS_LEN
+            && options.starts_with(&ALIGNED_TIMESTAMPS)
+            && !tcp.options_truncated()
+        {
+            // What the walk (`with_options`) finds in them, without walking.
+            self.options.timestamps = true;
+        } else {
+            self.with_options(tcp);
+        }
+        self.with_flag_facts(tcp)
+    }
+
+    /// Walks the options for the handshake's and their oddities.
+    fn with_options(&mut self, tcp: &TcpHeader<'_>) {
         let mut walk = tcp.options();
         for item in walk.by_ref() {
             match item {
@@ -97,6 +121,10 @@ impl Segment {
         if walk.padding_seen().iter().any(|b| *b != 0) {
             self.warnings.insert(Warning::NonzeroPadding);
         }
+    }
+
+    /// The oddities of the flags and the fields they govern.
+    fn with_flag_facts(mut self, tcp: &TcpHeader<'_>) -> Segment {
         let flags = self.flags;
         let w = &mut self.warnings;
         if tcp.is_truncated() {
@@ -126,5 +154,65 @@ impl Segment {
     /// Sequence space the segment occupies: payload, plus one each for SYN and FIN.
     pub fn seq_len(&self) -> u32 {
         self.payload_len + u32::from(self.flags.syn()) + u32::from(self.flags.fin())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 20-byte TCP header (ACK) followed by `options`.
+    fn header(options: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0u8; 20];
+        bytes[12] = (((20 + options.len()) / 4) << 4) as u8;
+        bytes[13] = 0x10;
+        bytes.extend_from_slice(options);
+        bytes
+    }
+
+    /// The facts of `options` by the full walk alone.
+    fn walked(tcp: &TcpHeader<'_>) -> Segment {
+        let seg = Segment {
+            src: Endpoint {
+                addr: std::net::Ipv4Addr::LOCALHOST.into(),
+                port: 0,
+            },
+            dst: Endpoint {
+                addr: std::net::Ipv4Addr::LOCALHOST.into(),
+                port: 0,
+            },
+            seq: 0,
+            ack: 0,
+            flags: tcp.flags(),
+            window: 0,
+            payload_len: 0,
+            options: HandshakeOptions::default(),
+            warnings: Warnings::default(),
+        };
+        let mut walked = seg;
+        walked.with_options(tcp);
+        walked.with_flag_facts(tcp)
+    }
+
+    #[test]
+    fn the_aligned_timestamps_shortcut_finds_what_the_walk_finds() {
+        let ts = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2];
+        let bytes = header(&ts);
+        let tcp = TcpHeader::parse(&bytes, bytes.len()).unwrap();
+        let shortcut = Segment {
+            options: HandshakeOptions::default(),
+            warnings: Warnings::default(),
+            ..walked(&tcp)
+        }
+        .with_header_facts(&tcp);
+        assert_eq!(shortcut, walked(&tcp));
+        assert!(shortcut.options.timestamps);
+        // Cut by the capture, the same bytes take the walk (and it agrees).
+        let cut = TcpHeader::parse(&bytes[..28], bytes.len()).unwrap();
+        let seg = Segment {
+            options: HandshakeOptions::default(),
+            ..walked(&cut)
+        };
+        assert_eq!(seg.with_header_facts(&cut), walked(&cut));
     }
 }

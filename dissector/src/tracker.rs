@@ -8,13 +8,15 @@
 use std::collections::{HashMap, VecDeque};
 
 use rustc_hash::FxBuildHasher;
-use synack_core::flow::FlowKey;
 
 use crate::annotation::Annotation;
 use crate::connection::Connection;
 use crate::segment::Segment;
 use crate::verdict::{ConnectionFacts, Verdict};
 use crate::zeek::{ZeekConfig, DEFAULT_LIKELY_SERVER_PORTS};
+
+mod key;
+use key::ConnKey;
 
 /// Limits on what the tracker keeps.
 #[derive(Clone, Copy, Debug)]
@@ -76,8 +78,8 @@ pub enum EndReason {
 /// Tracks every connection of a capture.
 pub struct Tracker {
     config: TrackerConfig,
-    by_key: HashMap<FlowKey, usize, FxBuildHasher>,
-    slots: Vec<Option<(FlowKey, Connection)>>,
+    by_key: HashMap<ConnKey, usize, FxBuildHasher>,
+    slots: Vec<Option<(ConnKey, Connection)>>,
     /// For each slot, the clock at its connection's latest packet.
     touched: Vec<u64>,
     free: Vec<usize>,
@@ -138,7 +140,7 @@ impl Tracker {
         checksum_ok: Option<bool>,
     ) -> Annotation {
         self.advance(ts_ns);
-        let (key, _) = FlowKey::new(seg.src, seg.dst);
+        let key = ConnKey::new(&seg.src, &seg.dst);
         let slot = match self.by_key.get(&key).copied() {
             Some(slot) if self.connection(slot).is_reopened_by(seg) => {
                 self.end(slot, EndReason::Reused);
@@ -223,7 +225,7 @@ impl Tracker {
         &self.slots[slot].as_ref().expect("slot in use").1
     }
 
-    fn start(&mut self, key: FlowKey, frame: u64, ts_ns: u64, seg: &Segment) -> usize {
+    fn start(&mut self, key: ConnKey, frame: u64, ts_ns: u64, seg: &Segment) -> usize {
         if self.by_key.len() >= self.config.max_connections {
             self.evict_one();
         }

@@ -74,7 +74,17 @@ impl Stream {
 
     /// Reads until at least `n` bytes are available. Returns `Ok(false)` when
     /// the stream ended first (what did arrive stays available).
+    #[inline]
     pub(crate) fn fill(&mut self, n: usize) -> io::Result<bool> {
+        if self.end - self.start >= n {
+            return Ok(true);
+        }
+        self.read_at_least(n)
+    }
+
+    /// [`Stream::fill`] when the window is short: reads from `inner`.
+    #[inline(never)]
+    fn read_at_least(&mut self, n: usize) -> io::Result<bool> {
         while self.end - self.start < n {
             if self.eof {
                 return Ok(false);

@@ -116,7 +116,15 @@ impl Warner {
         let _ = writeln!(io::stderr().lock(), "synack: warning: {msg}");
     }
 
+    #[inline]
     pub(super) fn outcome(&mut self, packet: &Packet<'_>, outcome: &Outcome<'_>) {
+        if matches!(outcome, Outcome::Malformed(_) | Outcome::Unsupported(_)) {
+            self.unreadable(packet, outcome);
+        }
+    }
+
+    #[cold]
+    fn unreadable(&mut self, packet: &Packet<'_>, outcome: &Outcome<'_>) {
         match outcome {
             Outcome::Malformed(e) => Self::warn(format_args!("frame {}: {e}", packet.frame)),
             Outcome::Unsupported(synack_core::frame::Unsupported::LinkType(l))

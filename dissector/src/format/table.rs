@@ -43,25 +43,26 @@ const RIGHT: [bool; 14] = [
     true, false, false, false, false, false, true, true, false, false, true, false, false, false,
 ];
 
-/// Separates the cells of a stored row: no cell holds it (labels come from
-/// C strings, which cannot).
-const CELL_END: char = '\0';
-
 /// The rows of a table, kept as compact text until they are written in
 /// connection order, with the columns' widths.
 ///
-/// Every row's cells are in one buffer, each ended by a NUL: a row is about
-/// a hundred bytes where a [`Verdict`] is several hundred, so a capture of
-/// many connections can be tabulated in little memory.
+/// Every row's cells are in one buffer, each after its length (two bytes):
+/// a row is about a hundred bytes where a [`Verdict`] is several hundred, so
+/// a capture of many connections can be tabulated in little memory.
 #[derive(Debug, Default)]
 pub struct Table {
     /// The cells of every row, in the order pushed.
-    text: String,
-    /// Each row's connection number and where its cells start in `text`.
+    cells: Vec<u8>,
+    /// Each row's connection number and where its cells start in `cells`.
     rows: Vec<(u64, usize)>,
     widths: [usize; 14],
     with_labels: bool,
+    /// Scratch for the cell being made.
+    scratch: String,
 }
+
+/// The longest cell kept: a labels cell beyond it is cut (at a character).
+const MAX_CELL: usize = u16::MAX as usize;
 
 impl Table {
     /// An empty table.
@@ -76,7 +77,7 @@ impl Table {
 
     /// Adds a connection's row.
     pub fn push(&mut self, v: &Verdict) {
-        self.rows.push((v.conn, self.text.len()));
+        self.rows.push((v.conn, self.cells.len()));
         let dur = v.end_ns.saturating_sub(v.start_ns);
         self.cell(0, |t| number(t, v.conn));
         self.cell(1, |t| endpoint(t, &v.client));
@@ -107,9 +108,13 @@ impl Table {
 
     /// Appends cell `column` as `write` makes it, and widens its column.
     fn cell(&mut self, column: usize, write: impl FnOnce(&mut String)) {
-        let start = self.text.len();
-        write(&mut self.text);
-        let cell = &self.text[start..];
+        let cell = &mut self.scratch;
+        cell.clear();
+        write(cell);
+        if cell.len() > MAX_CELL {
+            let cut = (0..=MAX_CELL).rev().find(|&i| cell.is_char_boundary(i));
+            cell.truncate(cut.unwrap_or(0));
+        }
         // Every cell is ASCII but the labels, which plugins name.
         let width = if cell.is_ascii() {
             cell.len()
@@ -117,21 +122,36 @@ impl Table {
             cell.chars().count()
         };
         self.widths[column] = self.widths[column].max(width);
-        self.text.push(CELL_END);
+        self.cells
+            .extend_from_slice(&(cell.len() as u16).to_le_bytes());
+        self.cells.extend_from_slice(cell.as_bytes());
+    }
+
+    /// The cells of the row starting at `at`.
+    fn row(&self, mut at: usize) -> impl Iterator<Item = &[u8]> {
+        std::iter::from_fn(move || {
+            let len = self.cells.get(at..at + 2)?;
+            let len = usize::from(u16::from_le_bytes([len[0], len[1]]));
+            let cell = self.cells.get(at + 2..at + 2 + len)?;
+            at += 2 + len;
+            Some(cell)
+        })
     }
 
     /// Writes the header and the rows in connection order.
     pub fn write(mut self, out: &mut impl Write) -> io::Result<()> {
-        self.rows.sort_unstable_by_key(|&(conn, _)| conn);
+        // Rows come nearly in order (connections end about as they start),
+        // which a stable sort finds and uses.
+        self.rows.sort_by_key(|&(conn, _)| conn);
         let columns = if self.with_labels { 14 } else { 13 };
         for (width, header) in self.widths.iter_mut().zip(HEADERS) {
             *width = (*width).max(header.len());
         }
         let mut line = Vec::with_capacity(256);
-        self.write_line(out, &mut line, HEADERS.into_iter(), columns)?;
+        let headers = HEADERS.iter().map(|h| h.as_bytes());
+        self.write_line(out, &mut line, headers, columns)?;
         for &(_, start) in &self.rows {
-            let cells = self.text[start..].split(CELL_END);
-            self.write_line(out, &mut line, cells, columns)?;
+            self.write_line(out, &mut line, self.row(start), columns)?;
         }
         Ok(())
     }
@@ -141,7 +161,7 @@ impl Table {
         &self,
         out: &mut impl Write,
         line: &mut Vec<u8>,
-        cells: impl Iterator<Item = &'c str>,
+        cells: impl Iterator<Item = &'c [u8]>,
         columns: usize,
     ) -> io::Result<()> {
         line.clear();
@@ -152,9 +172,9 @@ impl Table {
             let pad = self.widths[i].saturating_sub(cell.len());
             if RIGHT[i] {
                 line.resize(line.len() + pad, b' ');
-                line.extend_from_slice(cell.as_bytes());
+                line.extend_from_slice(cell);
             } else {
-                line.extend_from_slice(cell.as_bytes());
+                line.extend_from_slice(cell);
                 if i + 1 < columns {
                     line.resize(line.len() + pad, b' ');
                 }

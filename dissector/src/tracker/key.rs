@@ -1,0 +1,88 @@
+//! The tracker's table key: a connection's two endpoints in a canonical
+//! order, as plain words.
+//!
+//! A [`synack_core::flow::FlowKey`] names the same connection, but hashing
+//! and comparing its `IpAddr` pair branches on the address family at every
+//! step; five words hash in five multiplies and compare in two vector loads.
+
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+
+use synack_core::flow::Endpoint;
+
+/// Both directions of a connection give the same key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct ConnKey {
+    /// The lower endpoint's address (two words), the upper's, then both
+    /// ports and the address family.
+    words: [u64; 5],
+}
+
+/// An endpoint as words that order it: address high and low, port.
+fn words(e: &Endpoint) -> (u64, u64, u16) {
+    match e.addr {
+        IpAddr::V4(a) => (0, u64::from(u32::from(a)), e.port),
+        IpAddr::V6(a) => {
+            let a = u128::from(a);
+            ((a >> 64) as u64, a as u64, e.port)
+        }
+    }
+}
+
+impl ConnKey {
+    /// The key of a segment from `src` to `dst` (one address family).
+    #[inline]
+    pub(super) fn new(src: &Endpoint, dst: &Endpoint) -> ConnKey {
+        let (a, b) = (words(src), words(dst));
+        let (lower, upper) = if a <= b { (a, b) } else { (b, a) };
+        let v6 = u64::from(src.addr.is_ipv6());
+        ConnKey {
+            words: [
+                lower.0,
+                lower.1,
+                upper.0,
+                upper.1,
+                v6 << 32 | u64::from(lower.2) << 16 | u64::from(upper.2),
+            ],
+        }
+    }
+}
+
+impl Hash for ConnKey {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for w in self.words {
+            state.write_u64(w);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn ep(addr: IpAddr, port: u16) -> Endpoint {
+        Endpoint { addr, port }
+    }
+
+    #[test]
+    fn both_directions_share_a_key_and_other_tuples_do_not() {
+        let a = ep(Ipv4Addr::new(10, 0, 0, 1).into(), 40000);
+        let b = ep(Ipv4Addr::new(10, 0, 0, 2).into(), 80);
+        assert_eq!(ConnKey::new(&a, &b), ConnKey::new(&b, &a));
+        let c = ep(Ipv4Addr::new(10, 0, 0, 2).into(), 81);
+        assert_ne!(ConnKey::new(&a, &b), ConnKey::new(&a, &c));
+        // Same ports, swapped addresses: another connection.
+        let d = ep(Ipv4Addr::new(10, 0, 0, 1).into(), 80);
+        let e = ep(Ipv4Addr::new(10, 0, 0, 2).into(), 40000);
+        assert_ne!(ConnKey::new(&a, &b), ConnKey::new(&d, &e));
+    }
+
+    #[test]
+    fn an_ipv4_address_and_its_ipv4_compatible_ipv6_form_differ() {
+        let v4 = |last| ep(Ipv4Addr::new(0, 0, 0, last).into(), 1);
+        let v6 = |last| ep(Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, last).into(), 1);
+        assert_ne!(ConnKey::new(&v4(1), &v4(2)), ConnKey::new(&v6(1), &v6(2)));
+    }
+}
