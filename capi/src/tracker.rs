@@ -52,8 +52,7 @@ impl synack_tracker {
                     c_frame,
                 )))
             }
-            // OtherShard: never, with one shard.
-            Outcome::TcpFragment | Outcome::NotTcp | Outcome::OtherShard => Ok(None),
+            Outcome::TcpFragment | Outcome::NotTcp => Ok(None),
             Outcome::Unsupported(Unsupported::LinkType(l)) => Err(Failure::new(
                 synack_status::ErrUnsupported,
                 format!("frame {}: link type {} is not supported", packet.frame, l.0),

@@ -1,11 +1,7 @@
 //! One step of the packet path, shared by every front end: a captured record
 //! is decoded, its TCP segment tracked, and the result handed to a sink.
 
-use std::hash::BuildHasher;
-
-use rustc_hash::FxBuildHasher;
 use synack_core::capture::Packet;
-use synack_core::flow::FlowKey;
 use synack_core::frame::{self, Decoded, FrameError, TcpFrame, Unsupported};
 use synack_core::tcp::PseudoHeader;
 
@@ -31,54 +27,77 @@ pub enum Outcome<'a> {
     Unsupported(Unsupported),
     /// Could not be decoded down to TCP: the frame is reported, the capture goes on.
     Malformed(FrameError),
-    /// A TCP segment of a connection another shard tracks (see [`Pipeline::sharded`]).
-    OtherShard,
+}
+
+/// Why a record gives no segment to track: [`Outcome`]'s other cases.
+#[derive(Debug)]
+pub enum Skipped {
+    /// A later IP fragment of a TCP datagram.
+    TcpFragment,
+    /// Not TCP.
+    NotTcp,
+    /// May carry TCP, but out of scope.
+    Unsupported(Unsupported),
+    /// Could not be decoded down to TCP.
+    Malformed(FrameError),
+}
+
+impl From<Skipped> for Outcome<'_> {
+    fn from(skipped: Skipped) -> Self {
+        match skipped {
+            Skipped::TcpFragment => Outcome::TcpFragment,
+            Skipped::NotTcp => Outcome::NotTcp,
+            Skipped::Unsupported(u) => Outcome::Unsupported(u),
+            Skipped::Malformed(e) => Outcome::Malformed(e),
+        }
+    }
+}
+
+/// Decodes `packet` down to its TCP header.
+#[inline]
+pub fn tcp_frame<'a>(packet: &Packet<'a>) -> Result<TcpFrame<'a>, Skipped> {
+    match frame::decode(packet.link_type, packet.data) {
+        Ok(Decoded::Tcp(frame)) => Ok(frame),
+        Ok(Decoded::TcpFragment { .. }) => Err(Skipped::TcpFragment),
+        Ok(Decoded::NotTcp) => Err(Skipped::NotTcp),
+        Ok(Decoded::Unsupported(u)) => Err(Skipped::Unsupported(u)),
+        Err(e) => Err(Skipped::Malformed(e)),
+    }
+}
+
+/// The tracker's facts of a decoded segment, and whether its checksum
+/// verified when asked (a bad one is a warning, as captures made with
+/// offloading are full of them; None: not verified, or not captured whole).
+#[inline]
+pub fn segment_of(frame: &TcpFrame<'_>, verify_checksums: bool) -> (Segment, Option<bool>) {
+    let mut segment = Segment::from_frame(frame);
+    let checksum_ok = if verify_checksums {
+        let pseudo = PseudoHeader {
+            src: segment.src.addr,
+            dst: segment.dst.addr,
+        };
+        frame.tcp.verify_checksum(&pseudo)
+    } else {
+        None
+    };
+    if checksum_ok == Some(false) {
+        segment.warnings.insert(Warning::BadChecksum);
+    }
+    (segment, checksum_ok)
 }
 
 /// Decodes records and tracks their connections.
 pub struct Pipeline {
     tracker: Tracker,
     verify_checksums: bool,
-    shard: Shard,
-}
-
-/// Which connections a pipeline tracks: shard `index` of `count`, by flow key hash.
-#[derive(Clone, Copy, Debug)]
-struct Shard {
-    index: u64,
-    count: u64,
-}
-
-impl Shard {
-    fn owns(&self, segment: &Segment) -> bool {
-        if self.count <= 1 {
-            return true;
-        }
-        let (key, _) = FlowKey::new(segment.src, segment.dst);
-        FxBuildHasher.hash_one(key) % self.count == self.index
-    }
 }
 
 impl Pipeline {
-    /// A pipeline with the tracker's limits; checksums are verified when asked
-    /// (a bad one is a warning, as captures made with offloading are full of them).
+    /// A pipeline with the tracker's limits; checksums are verified when asked.
     pub fn new(config: TrackerConfig, verify_checksums: bool) -> Pipeline {
-        Pipeline::sharded(config, verify_checksums, 0, 1)
-    }
-
-    /// A pipeline that tracks only the connections of shard `index` of `count`
-    /// (every connection lands in exactly one shard, whichever way its packets
-    /// travel), so that several threads can share one capture.
-    pub fn sharded(
-        config: TrackerConfig,
-        verify_checksums: bool,
-        index: u64,
-        count: u64,
-    ) -> Pipeline {
         Pipeline {
             tracker: Tracker::new(config),
             verify_checksums,
-            shard: Shard { index, count },
         }
     }
 
@@ -89,34 +108,11 @@ impl Pipeline {
 
     /// Takes in one captured record.
     pub fn process<'a>(&mut self, packet: &Packet<'a>) -> Outcome<'a> {
-        let decoded = match frame::decode(packet.link_type, packet.data) {
-            Ok(d) => d,
-            Err(e) => return Outcome::Malformed(e),
+        let frame = match tcp_frame(packet) {
+            Ok(frame) => frame,
+            Err(skipped) => return skipped.into(),
         };
-        let frame = match decoded {
-            Decoded::Tcp(frame) => frame,
-            Decoded::TcpFragment { .. } => return Outcome::TcpFragment,
-            Decoded::NotTcp => return Outcome::NotTcp,
-            Decoded::Unsupported(u) => return Outcome::Unsupported(u),
-        };
-        let mut segment = Segment::from_frame(&frame);
-        if !self.shard.owns(&segment) {
-            // Time is the capture's, whichever shard a packet belongs to.
-            self.tracker.advance(packet.ts_ns);
-            return Outcome::OtherShard;
-        }
-        let checksum_ok = if self.verify_checksums {
-            let pseudo = PseudoHeader {
-                src: segment.src.addr,
-                dst: segment.dst.addr,
-            };
-            frame.tcp.verify_checksum(&pseudo)
-        } else {
-            None
-        };
-        if checksum_ok == Some(false) {
-            segment.warnings.insert(Warning::BadChecksum);
-        }
+        let (segment, checksum_ok) = segment_of(&frame, self.verify_checksums);
         let annotation = self
             .tracker
             .observe(packet.frame, packet.ts_ns, &segment, checksum_ok);

@@ -34,6 +34,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use crate::annotation::{Annotation, Direction};
+use synack_core::flow::Endpoint;
 use synack_core::frame::TcpFrame;
 
 /// Which way a packet travels, relative to the connection's client.
@@ -447,15 +448,34 @@ impl PluginHost {
     #[inline]
     pub fn observe(&mut self, annotation: &Annotation, frame: &TcpFrame<'_>) {
         if !self.plugins.is_empty() {
-            self.feed(annotation, frame);
+            let src = Endpoint {
+                addr: frame.ip.src(),
+                port: frame.tcp.src_port(),
+            };
+            let dst = Endpoint {
+                addr: frame.ip.dst(),
+                port: frame.tcp.dst_port(),
+            };
+            self.observe_parts(annotation, src, dst, frame.tcp.payload());
         }
     }
 
-    fn feed(&mut self, annotation: &Annotation, frame: &TcpFrame<'_>) {
+    /// [`observe`](Self::observe) for a packet known by its endpoints and
+    /// payload (the frame's bytes gone, as on a tracking thread).
+    pub fn observe_parts(
+        &mut self,
+        annotation: &Annotation,
+        src: Endpoint,
+        dst: Endpoint,
+        payload: &[u8],
+    ) {
+        if self.plugins.is_empty() {
+            return;
+        }
         let conn = annotation.conn;
         if !self.conns.contains_key(&conn) {
-            let src = synack_endpoint::new(frame.ip.src(), frame.tcp.src_port());
-            let dst = synack_endpoint::new(frame.ip.dst(), frame.tcp.dst_port());
+            let src = synack_endpoint::new(src.addr, src.port);
+            let dst = synack_endpoint::new(dst.addr, dst.port);
             let (client, server) = match annotation.dir {
                 Direction::ClientToServer => (src, dst),
                 Direction::ServerToClient => (dst, src),
@@ -478,7 +498,6 @@ impl PluginHost {
                 .collect();
             self.conns.insert(conn, slots);
         }
-        let payload = frame.tcp.payload();
         if payload.is_empty() {
             return;
         }

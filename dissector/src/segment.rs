@@ -11,10 +11,7 @@ use crate::annotation::{Warning, Warnings};
 /// A): NOP, NOP, then the timestamps option's kind and length, and its two
 /// values. Linux's `tcp_fast_parse_options` looks for this layout first, and
 /// so does [`Segment::from_frame`].
-const ALIGNED_TIMESTAMPS: [u8; 4] = [1, 1, 8, 10];
-
-/// Length of the aligned timestamps layout.
-const ALIGNED_TIMESTAMPS_LEN: usize = 12;
+const ALIGNED_TIMESTAMPS: u32 = u32::from_be_bytes([1, 1, 8, 10]);
 
 /// The handshake options a segment carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,11 +82,13 @@ impl Segment {
     }
 
     fn with_header_facts(mut self, tcp: &TcpHeader<'_>) -> Segment {
-        let options = tcp.options_raw();
-        if options.len() == ALIGNED_TIMESTAMPS_LEN
-            && options.starts_with(&ALIGNED_TIMESTAMPS)
-            && !tcp.options_truncated()
-        {
+        let aligned_timestamps = match *tcp.options_raw() {
+            [a, b, c, d, _, _, _, _, _, _, _, _] => {
+                u32::from_be_bytes([a, b, c, d]) == ALIGNED_TIMESTAMPS
+            }
+            _ => false,
+        };
+        if aligned_timestamps && !tcp.options_truncated() {
             // What the walk (`with_options`) finds in them, without walking.
             self.options.timestamps = true;
         } else {

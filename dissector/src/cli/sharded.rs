@@ -1,15 +1,29 @@
 //! `synack conns --threads N`: the connections of one capture file tracked on
-//! N threads. Each thread reads the whole file (reading is cheap next to
-//! tracking, and nothing is copied between threads) and tracks only the
-//! connections of its shard; the verdicts are then numbered in order of their
-//! first frame, which is the numbering one thread gives.
+//! N threads. The calling thread reads and decodes every record once and
+//! hands each TCP segment, in batches, to the thread that tracks its shard of
+//! the connections (by the hash of its flow key, so both directions meet).
+//! The verdicts are then numbered in order of their first frame, which is the
+//! numbering one thread gives.
+//!
+//! Time is the capture's: each segment carries the latest timestamp of all
+//! the TCP segments read up to it, whatever their shard, and a shard's
+//! tracker lets time pass to it before taking the segment in, so connections
+//! end when they would on one thread.
 
+use std::hash::BuildHasher;
 use std::io::{self, BufWriter, Write};
+use std::ops::Range;
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
+use rustc_hash::FxBuildHasher;
+use synack_core::flow::FlowKey;
+
 use crate::format::{json, table};
-use crate::pipeline::{Outcome, Pipeline};
-use crate::tracker::TrackerConfig;
+use crate::pipeline::{segment_of, tcp_frame};
+use crate::plugin_host::PluginHost;
+use crate::segment::Segment;
+use crate::tracker::{Tracker, TrackerConfig};
 use crate::verdict::Verdict;
 
 use super::args::ConnsFormat;
@@ -37,23 +51,59 @@ pub struct ShardedRun<'a> {
     pub plugins: Vec<std::path::PathBuf>,
 }
 
-/// Runs the shards and prints every verdict in connection order.
+/// Segments handed to a shard at once.
+const BATCH_LEN: usize = 1024;
+
+/// Batches queued for a shard before the reader waits.
+const QUEUED_BATCHES: usize = 4;
+
+/// One TCP packet, as a shard's tracker takes it in.
+struct Step {
+    frame: u64,
+    ts_ns: u64,
+    /// The capture's clock: the latest timestamp of a TCP segment so far.
+    clock_ns: u64,
+    segment: Segment,
+    checksum_ok: Option<bool>,
+    /// The payload's bytes in the batch (copied only for plugins).
+    payload: Range<usize>,
+}
+
+/// Packets for one shard, with their payloads when plugins want them.
+#[derive(Default)]
+struct Batch {
+    steps: Vec<Step>,
+    payloads: Vec<u8>,
+}
+
+/// Runs the reader and the shards, and prints every verdict in connection order.
 pub fn run(r: &ShardedRun<'_>) -> Result<(), Failure> {
-    let results: Vec<Result<Vec<Verdict>, Failure>> = thread::scope(|scope| {
-        let handles: Vec<_> = (0..r.threads)
-            .map(|index| scope.spawn(move || shard(r, index)))
-            .collect();
-        handles
+    let shards = usize::try_from(r.threads).unwrap_or(usize::MAX);
+    let (read, tracked) = thread::scope(|scope| {
+        // Emptied batches come back to the reader, so batches are reused.
+        let (recycle, recycled) = mpsc::channel();
+        let (queues, handles): (Vec<_>, Vec<_>) = (0..shards)
+            .map(|index| {
+                let (queue, batches) = mpsc::sync_channel(QUEUED_BATCHES);
+                let recycle = recycle.clone();
+                let handle = scope.spawn(move || track(r, index, batches, recycle));
+                (queue, handle)
+            })
+            .unzip();
+        drop(recycle);
+        let read = read(r, queues, &recycled);
+        let tracked: Vec<_> = handles
             .into_iter()
             .map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err(Failure::Input("a shard thread panicked".into())))
             })
-            .collect()
+            .collect();
+        (read, tracked)
     });
     let mut verdicts = Vec::new();
-    let mut failure = None;
-    for result in results {
+    let mut failure = read.err();
+    for result in tracked {
         match result {
             Ok(v) => verdicts.extend(v),
             Err(f) => {
@@ -78,32 +128,34 @@ pub fn run(r: &ShardedRun<'_>) -> Result<(), Failure> {
     failure.map_or(Ok(()), Err)
 }
 
-/// Reads the file and tracks shard `index`; only shard 0 warns about frames.
-fn shard(r: &ShardedRun<'_>, index: u64) -> Result<Vec<Verdict>, Failure> {
+/// The shard of `segment`'s connection, of `shards`.
+fn shard_of(segment: &Segment, shards: usize) -> usize {
+    let (key, _) = FlowKey::new(segment.src, segment.dst);
+    (FxBuildHasher.hash_one(key) % shards as u64) as usize
+}
+
+/// Reads and decodes the file, and queues each TCP segment for its shard;
+/// dropping the queues at the end tells the shards the capture is over.
+fn read(
+    r: &ShardedRun<'_>,
+    queues: Vec<SyncSender<Batch>>,
+    recycled: &Receiver<Batch>,
+) -> Result<(), Failure> {
     let mut source = FileSource::open(r.path).map_err(Failure::Input)?;
     let mut filter = BpfFilter::new(r.filter);
-    let mut pipeline = Pipeline::sharded(r.tracker, r.verify_checksums, index, r.threads);
     let mut warner = Warner::default();
-    let mut plugins = if index == 0 {
-        load_plugins(&r.plugins)
-    } else {
-        // Shard 0 has warned about any plugin refused.
-        let mut host = crate::plugin_host::PluginHost::new();
-        for path in &r.plugins {
-            let _ = host.load(path);
-        }
-        host
-    };
-    let mut verdicts: Vec<Verdict> = Vec::new();
+    let with_payloads = !r.plugins.is_empty();
+    let mut batches: Vec<Batch> = queues.iter().map(|_| Batch::default()).collect();
     let mut seen = 0u64;
-    let mut failure = None;
+    let mut clock_ns = 0u64;
+    let mut result = Ok(());
     while r.count.is_none_or(|c| seen < c) {
         let packet = match source.next_record() {
             Next::Packet(p) => p,
             Next::Idle => continue,
             Next::End => break,
             Next::Failed(msg) => {
-                failure = Some(Failure::Input(msg));
+                result = Err(Failure::Input(msg));
                 break;
             }
         };
@@ -116,25 +168,82 @@ fn shard(r: &ShardedRun<'_>, index: u64) -> Result<Vec<Verdict>, Failure> {
             }
         }
         seen += 1;
-        let outcome = pipeline.process(&packet);
-        if index == 0 {
-            warner.outcome(&packet, &outcome);
+        let frame = match tcp_frame(&packet) {
+            Ok(frame) => frame,
+            Err(skipped) => {
+                warner.outcome(&packet, &skipped.into());
+                continue;
+            }
+        };
+        let (segment, checksum_ok) = segment_of(&frame, r.verify_checksums);
+        clock_ns = clock_ns.max(packet.ts_ns);
+        let shard = shard_of(&segment, queues.len());
+        let batch = &mut batches[shard];
+        let start = batch.payloads.len();
+        if with_payloads {
+            batch.payloads.extend_from_slice(frame.tcp.payload());
         }
-        if let Outcome::Tcp { frame, annotation } = &outcome {
-            plugins.observe(annotation, frame);
-        }
-        for (mut v, _) in pipeline.tracker().drain_ended() {
-            v.labels = plugins.close(v.conn);
-            verdicts.push(v);
+        batch.steps.push(Step {
+            frame: packet.frame,
+            ts_ns: packet.ts_ns,
+            clock_ns,
+            segment,
+            checksum_ok,
+            payload: start..batch.payloads.len(),
+        });
+        if batch.steps.len() == BATCH_LEN {
+            let full = std::mem::replace(batch, recycled.try_recv().unwrap_or_default());
+            if queues[shard].send(full).is_err() {
+                break; // The shard has stopped: its join reports why.
+            }
         }
     }
-    for (mut v, _) in pipeline.tracker().finish() {
+    for (queue, batch) in queues.iter().zip(batches) {
+        if !batch.steps.is_empty() {
+            let _ = queue.send(batch);
+        }
+    }
+    result
+}
+
+/// Tracks the connections of shard `index` from the batches it is handed.
+fn track(
+    r: &ShardedRun<'_>,
+    index: usize,
+    batches: Receiver<Batch>,
+    recycle: Sender<Batch>,
+) -> Result<Vec<Verdict>, Failure> {
+    let mut tracker = Tracker::new(r.tracker);
+    let mut plugins = if index == 0 {
+        load_plugins(&r.plugins)
+    } else {
+        // Shard 0 has warned about any plugin refused.
+        let mut host = PluginHost::new();
+        for path in &r.plugins {
+            let _ = host.load(path);
+        }
+        host
+    };
+    let mut verdicts: Vec<Verdict> = Vec::new();
+    for mut batch in batches {
+        for step in &batch.steps {
+            tracker.advance(step.clock_ns);
+            let annotation =
+                tracker.observe(step.frame, step.ts_ns, &step.segment, step.checksum_ok);
+            let payload = &batch.payloads[step.payload.clone()];
+            plugins.observe_parts(&annotation, step.segment.src, step.segment.dst, payload);
+            for (mut v, _) in tracker.drain_ended() {
+                v.labels = plugins.close(v.conn);
+                verdicts.push(v);
+            }
+        }
+        batch.steps.clear();
+        batch.payloads.clear();
+        let _ = recycle.send(batch);
+    }
+    for (mut v, _) in tracker.finishing() {
         v.labels = plugins.close(v.conn);
         verdicts.push(v);
     }
-    match failure {
-        // Every shard meets the same damage: shard 0 reports it.
-        Some(f) if index == 0 => Err(f),
-        _ => Ok(verdicts),
-    }
+    Ok(verdicts)
 }

@@ -13,7 +13,6 @@
 //! the first to the last packet; Zeek's `conn_state` and `history`; and,
 //! when a plugin labelled any connection, `LABELS` (`name=value`, comma-separated).
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -57,12 +56,13 @@ pub struct Table {
     rows: Vec<(u64, usize)>,
     widths: [usize; 14],
     with_labels: bool,
-    /// Scratch for the cell being made.
-    scratch: String,
 }
 
 /// The longest cell kept: a labels cell beyond it is cut (at a character).
 const MAX_CELL: usize = u16::MAX as usize;
+
+/// The one column whose cells may be other than ASCII.
+const LABELS: usize = 13;
 
 impl Table {
     /// An empty table.
@@ -82,10 +82,10 @@ impl Table {
         self.cell(0, |t| number(t, v.conn));
         self.cell(1, |t| endpoint(t, &v.client));
         self.cell(2, |t| endpoint(t, &v.server));
-        self.cell(3, |t| t.push_str(v.facts.open.name()));
-        self.cell(4, |t| t.push_str(v.facts.close.name()));
+        self.cell(3, |t| text(t, v.facts.open.name()));
+        self.cell(4, |t| text(t, v.facts.close.name()));
         self.cell(5, |t| {
-            t.push_str(v.facts.active_closer.map_or("-", |s| s.name()))
+            text(t, v.facts.active_closer.map_or("-", |s| s.name()))
         });
         self.cell(6, |t| millis(t, v.facts.rtt_syn_synack_us));
         self.cell(7, |t| millis(t, v.facts.rtt_synack_ack_us));
@@ -94,37 +94,42 @@ impl Table {
         self.cell(10, |t| {
             thousandths(t, dur / 1_000_000_000, dur % 1_000_000_000 / 1_000_000)
         });
-        self.cell(11, |t| t.push_str(v.conn_state));
-        self.cell(12, |t| {
-            t.push_str(if v.history.is_empty() {
-                "-"
-            } else {
-                &v.history
-            })
-        });
-        self.cell(13, |t| labels(t, v));
+        self.cell(11, |t| text(t, v.conn_state));
+        let history = if v.history.is_empty() {
+            "-"
+        } else {
+            &v.history
+        };
+        self.cell(12, |t| text(t, history));
+        self.cell(LABELS, |t| labels(t, v));
         self.with_labels |= !v.labels.is_empty();
     }
 
     /// Appends cell `column` as `write` makes it, and widens its column.
-    fn cell(&mut self, column: usize, write: impl FnOnce(&mut String)) {
-        let cell = &mut self.scratch;
-        cell.clear();
-        write(cell);
-        if cell.len() > MAX_CELL {
-            let cut = (0..=MAX_CELL).rev().find(|&i| cell.is_char_boundary(i));
-            cell.truncate(cut.unwrap_or(0));
+    fn cell(&mut self, column: usize, write: impl FnOnce(&mut Vec<u8>)) {
+        let at = self.cells.len();
+        self.cells.extend_from_slice(&[0, 0]);
+        write(&mut self.cells);
+        let mut width = self.cells.len() - at - 2;
+        if column == LABELS && (width > MAX_CELL || !self.cells[at + 2..].is_ascii()) {
+            // Plugins name the labels: cut to the longest cell at a
+            // character, and count characters, not bytes.
+            let kept = match std::str::from_utf8(&self.cells[at + 2..]) {
+                Ok(text) => {
+                    let mut cut = MAX_CELL.min(text.len());
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    width = text[..cut].chars().count();
+                    cut
+                }
+                Err(_) => 0,
+            };
+            self.cells.truncate(at + 2 + kept);
         }
-        // Every cell is ASCII but the labels, which plugins name.
-        let width = if cell.is_ascii() {
-            cell.len()
-        } else {
-            cell.chars().count()
-        };
+        let len = (self.cells.len() - at - 2) as u16;
+        self.cells[at..at + 2].copy_from_slice(&len.to_le_bytes());
         self.widths[column] = self.widths[column].max(width);
-        self.cells
-            .extend_from_slice(&(cell.len() as u16).to_le_bytes());
-        self.cells.extend_from_slice(cell.as_bytes());
     }
 
     /// The cells of the row starting at `at`.
@@ -188,44 +193,48 @@ impl Table {
     }
 }
 
-fn number(t: &mut String, n: u64) {
-    t.push_str(itoa::Buffer::new().format(n));
+fn text(t: &mut Vec<u8>, s: &str) {
+    t.extend_from_slice(s.as_bytes());
+}
+
+fn number(t: &mut Vec<u8>, n: u64) {
+    text(t, itoa::Buffer::new().format(n));
 }
 
 /// `p/q`.
-fn pair(t: &mut String, p: u64, q: u64) {
+fn pair(t: &mut Vec<u8>, p: u64, q: u64) {
     number(t, p);
-    t.push('/');
+    t.push(b'/');
     number(t, q);
 }
 
 /// `whole.fff`: a number with three decimals.
-fn thousandths(t: &mut String, whole: u64, thousandths: u64) {
+fn thousandths(t: &mut Vec<u8>, whole: u64, thousandths: u64) {
     number(t, whole);
-    t.push('.');
-    let digits = [
-        thousandths / 100 % 10,
-        thousandths / 10 % 10,
-        thousandths % 10,
-    ];
-    t.extend(digits.map(|d| char::from(b'0' + d as u8)));
+    let digit = |n: u64| b'0' + (n % 10) as u8;
+    t.extend_from_slice(&[
+        b'.',
+        digit(thousandths / 100),
+        digit(thousandths / 10),
+        digit(thousandths),
+    ]);
 }
 
 /// Microseconds as milliseconds with three decimals, `-` when not seen.
-fn millis(t: &mut String, us: Option<u64>) {
+fn millis(t: &mut Vec<u8>, us: Option<u64>) {
     match us {
         Some(us) => thousandths(t, us / 1000, us % 1000),
-        None => t.push('-'),
+        None => t.push(b'-'),
     }
 }
 
 /// `a.b.c.d:port`, or `[v6]:port`.
-fn endpoint(t: &mut String, e: &Endpoint) {
+fn endpoint(t: &mut Vec<u8>, e: &Endpoint) {
     match e.addr {
         IpAddr::V4(a) => {
             for (i, octet) in a.octets().into_iter().enumerate() {
                 if i > 0 {
-                    t.push('.');
+                    t.push(b'.');
                 }
                 number(t, u64::from(octet));
             }
@@ -234,20 +243,22 @@ fn endpoint(t: &mut String, e: &Endpoint) {
             let _ = write!(t, "[{a}]");
         }
     }
-    t.push(':');
+    t.push(b':');
     number(t, u64::from(e.port));
 }
 
 /// The `LABELS` cell: `name=value` pairs, comma-separated (`-` for none).
-fn labels(t: &mut String, v: &Verdict) {
+fn labels(t: &mut Vec<u8>, v: &Verdict) {
     if v.labels.is_empty() {
-        t.push('-');
+        t.push(b'-');
     }
     for (i, (name, value)) in v.labels.iter().enumerate() {
         if i > 0 {
-            t.push(',');
+            t.push(b',');
         }
-        let _ = write!(t, "{name}={value}");
+        text(t, name);
+        t.push(b'=');
+        text(t, value);
     }
 }
 
@@ -323,5 +334,24 @@ mod tests {
         // Every column starts where its header does.
         let col = |s: &str, h: &str| s.find(h).unwrap();
         assert_eq!(col(lines[0], "OPEN"), col(lines[1], "three-way"));
+    }
+
+    #[test]
+    fn labels_are_counted_in_characters_and_cut_at_one() {
+        let mut long = verdict();
+        long.conn = 1;
+        long.labels = vec![("app".to_string(), "é".repeat(40_000))];
+        let mut short = verdict();
+        short.labels = vec![("app".to_string(), "ssh".to_string())];
+        let mut out = Vec::new();
+        write_table(&mut out, &[long, short]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with("HISTORY   LABELS"));
+        assert!(lines[1].ends_with("ShADadFf  app=ssh"));
+        // 4 bytes of "app=", then as many 2-byte characters as fit in 65,535 bytes.
+        let cell = lines[2].rsplit("  ").next().unwrap();
+        assert_eq!(cell.len(), 4 + 2 * 32_765);
+        assert!(cell.starts_with("app=é"));
     }
 }

@@ -4,8 +4,6 @@
 //! `ssh_print`). Segments tcpdump hands to any other printer get nothing
 //! after `length N`.
 
-use std::io::Write;
-
 use super::{Get, Line, Step};
 
 /// The application printers this format follows.
@@ -98,12 +96,12 @@ pub(super) fn dispatch(sport: u16, dport: u16) -> Option<App> {
 /// Writes what `app`'s printer prints for `payload` (the data bytes tcpdump
 /// may read: captured, within the IP length), of which the IP layer gives
 /// `len` bytes.
-pub(super) fn write<W: Write>(line: &mut Line<'_, W>, app: App, payload: &[u8], len: u32) -> Step {
+pub(super) fn write(line: &mut Line<'_>, app: App, payload: &[u8], len: u32) -> Step {
     let len = len as usize;
     match app {
         App::Http => {
             line.proto = "http";
-            line.text(": ")?;
+            line.text(": ");
             write_http(line, payload, len)
         }
         App::Ssh => {
@@ -122,7 +120,7 @@ fn is_print(c: u8) -> bool {
 /// the line ends (LF or CR LF) within `len` bytes with only printable
 /// characters before, `: SSH: ` and the line. Reading past the captured
 /// bytes is tcpdump's truncation (` [|ssh]`).
-fn write_ssh<W: Write>(line: &mut Line<'_, W>, payload: &[u8], len: usize) -> Step {
+fn write_ssh(line: &mut Line<'_>, payload: &[u8], len: usize) -> Step {
     for (idx, &expected) in b"SSH-".iter().enumerate() {
         if payload.u8_at(idx)? != expected {
             return Ok(());
@@ -136,8 +134,9 @@ fn write_ssh<W: Write>(line: &mut Line<'_, W>, payload: &[u8], len: usize) -> St
             _ => false,
         };
         if ends {
-            line.text(": SSH: ")?;
-            return line.bytes(&payload[..idx]);
+            line.text(": SSH: ");
+            line.bytes(&payload[..idx]);
+            return Ok(());
         }
         if !is_print(c) {
             return Ok(());
@@ -151,7 +150,7 @@ fn write_ssh<W: Write>(line: &mut Line<'_, W>, payload: &[u8], len: usize) -> St
 /// second one a three-digit response code, the first text line (`: ` and
 /// the line) or, with `-v`, `, length: N` and every text line, each after a
 /// newline and a tab.
-fn write_http<W: Write>(line: &mut Line<'_, W>, payload: &[u8], len: usize) -> Step {
+fn write_http(line: &mut Line<'_>, payload: &[u8], len: usize) -> Step {
     let mut print_this = false;
     if let Some((idx, first)) = fetch_token(payload, 0, len) {
         print_this = HTTP_COMMANDS
@@ -161,14 +160,14 @@ fn write_http<W: Write>(line: &mut Line<'_, W>, payload: &[u8], len: usize) -> S
             print_this |= second.len() == 3 && second.iter().all(u8::is_ascii_digit);
         }
     }
-    line.text("HTTP")?;
+    line.text("HTTP");
     if !print_this {
         return Ok(());
     }
     if line.verbose == 0 {
         return write_txt_line(line, ": ", payload, 0, len).map(drop);
     }
-    line.print(format_args!(", length: {len}"))?;
+    line.print(format_args!(", length: {len}"));
     let mut idx = 0;
     while idx < len {
         match write_txt_line(line, "\n\t", payload, idx, len)? {
@@ -212,8 +211,8 @@ fn fetch_token(payload: &[u8], mut idx: usize, len: usize) -> Option<(usize, &[u
 /// tab, or a CR not followed by LF; a line that runs to `len` without an
 /// end is printed with ` [|http]`; reading past the captured bytes is
 /// tcpdump's truncation.
-fn write_txt_line<W: Write>(
-    line: &mut Line<'_, W>,
+fn write_txt_line(
+    line: &mut Line<'_>,
     prefix: &str,
     payload: &[u8],
     start: usize,
@@ -228,13 +227,12 @@ fn write_txt_line<W: Write>(
             c if !is_print(c) && c != b'\t' => return Ok(None),
             _ => continue,
         };
-        line.text(prefix)?;
-        line.bytes(&payload[start..idx])?;
+        line.text(prefix);
+        line.bytes(&payload[start..idx]);
         return Ok(Some(eol));
     }
-    line.text(prefix)?;
-    line.bytes(&payload[start..len])?;
-    let proto = line.proto;
-    line.print(format_args!(" [|{proto}]"))?;
+    line.text(prefix);
+    line.bytes(&payload[start..len]);
+    line.trunc_mark();
     Ok(None)
 }

@@ -1,10 +1,7 @@
 //! The IPv4 part of a line: print-ip.c's `ip_print` with the IP options, and
 //! AH (print-ah.c), down to the TCP segment (IPv6 is in `ip6`).
 
-use std::fmt;
-use std::io::Write;
-
-use super::{in_cksum, Addr, Get, Halt, Line, Step};
+use super::{in_cksum, Get, Halt, Line, Step};
 
 pub(super) const TCP: u8 = 6;
 pub(super) const UDP: u8 = 17;
@@ -35,11 +32,7 @@ pub(super) struct Segment<'a> {
 
 /// Writes the IP part of a packet whose IP header starts `ip` (the rest of
 /// the captured frame); `wire_len` is the length on the wire from there.
-pub(super) fn write<'a, W: Write>(
-    line: &mut Line<'_, W>,
-    ip: &'a [u8],
-    wire_len: u32,
-) -> Step<Segment<'a>> {
+pub(super) fn write<'a>(line: &mut Line<'_>, ip: &'a [u8], wire_len: u32) -> Step<Segment<'a>> {
     match ip.first().map(|b| b >> 4) {
         Some(4) => write_v4(line, ip, wire_len),
         Some(6) => super::ip6::write_v6(line, ip, wire_len),
@@ -81,21 +74,17 @@ pub(super) fn ipproto_name(p: u8) -> &'static str {
     }
 }
 
-fn write_v4<'a, W: Write>(
-    line: &mut Line<'_, W>,
-    ip: &'a [u8],
-    wire_len: u32,
-) -> Step<Segment<'a>> {
+fn write_v4<'a>(line: &mut Line<'_>, ip: &'a [u8], wire_len: u32) -> Step<Segment<'a>> {
     line.proto = "ip";
-    line.text("IP ")?;
+    line.text("IP ");
     ip.bytes_at(0, 20)?;
     if wire_len < 20 {
-        line.print(format_args!("truncated-ip {wire_len}"))?;
+        line.print(format_args!("truncated-ip {wire_len}"));
         return Err(Halt::End);
     }
     let hlen = usize::from(ip[0] & 0x0F) * 4;
     if hlen < 20 {
-        line.print(format_args!("bad-hlen {hlen}"))?;
+        line.print(format_args!("bad-hlen {hlen}"));
         return Err(Halt::End);
     }
     let len = u32::from(ip.u16_at(2)?);
@@ -103,10 +92,10 @@ fn write_v4<'a, W: Write>(
         line.print(format_args!(
             "truncated-ip - {} bytes missing! ",
             len - wire_len
-        ))?;
+        ));
     }
     if (len as usize) < hlen {
-        line.print(format_args!("bad-len {len}"))?;
+        line.print(format_args!("bad-len {len}"));
         return Err(Halt::End);
     }
     // The snapshot ends with the IP datagram.
@@ -117,34 +106,39 @@ fn write_v4<'a, W: Write>(
     let (src, dst) = (ip.bytes_at(12, 4)?, ip.bytes_at(16, 4)?);
     if line.verbose > 0 {
         let tos = ip.u8_at(1)?;
-        line.print(format_args!("(tos 0x{tos:x}"))?;
+        line.text("(tos 0x");
+        line.hex(tos.into(), 0);
         match tos & 3 {
-            1 => line.text(",ECT(1)")?,
-            2 => line.text(",ECT(0)")?,
-            3 => line.text(",CE")?,
+            1 => line.text(",ECT(1)"),
+            2 => line.text(",ECT(0)"),
+            3 => line.text(",CE"),
             _ => {}
         }
         let ttl = ip.u8_at(8)?;
         if ttl >= 1 {
-            line.print(format_args!(", ttl {ttl}"))?;
+            line.text(", ttl ");
+            line.num(ttl);
         }
-        line.print(format_args!(
-            ", id {}, offset {}, flags [{}], proto {} ({})",
-            ip.u16_at(4)?,
-            u32::from(off & 0x1FFF) * 8,
-            FragFlags(off),
-            ipproto_name(proto),
-            proto
-        ))?;
-        line.print(format_args!(", length {}", ip.u16_at(2)?))?;
+        line.text(", id ");
+        line.num(ip.u16_at(4)?);
+        line.text(", offset ");
+        line.num(u32::from(off & 0x1FFF) * 8);
+        line.text(", flags [");
+        write_frag_flags(line, off);
+        line.text("], proto ");
+        line.text(ipproto_name(proto));
+        line.text(" (");
+        line.num(proto);
+        line.text("), length ");
+        line.num(ip.u16_at(2)?);
         let mut truncated = false;
         if hlen > 20 {
-            line.text(", options (")?;
+            line.text(", options (");
             if !write_ip_options(line, &ip[20..hlen.min(ip.len())], hlen - 20)? {
-                line.text(" [truncated-option]")?;
+                line.text(" [truncated-option]");
                 truncated = true;
             }
-            line.text(")")?;
+            line.text(")");
         }
         if let Some(header) = ip.get(..hlen) {
             let sum = in_cksum(&[header]);
@@ -154,33 +148,30 @@ fn write_v4<'a, W: Write>(
                     ", bad cksum {:x} (->{:x})!",
                     field,
                     super::cksum_shouldbe(field, sum)
-                ))?;
+                ));
             }
         }
-        line.text(")\n    ")?;
+        line.text(")\n    ");
         if truncated {
-            line.print(format_args!("{} > {}: ", Addr(src), Addr(dst)))?;
+            write_addresses(line, src, dst);
             return Err(Halt::Trunc);
         }
     }
     if off & 0x1FFF != 0 {
-        line.print(format_args!(
-            "{} > {}: ip-proto-{}",
-            Addr(src),
-            Addr(dst),
-            proto
-        ))?;
+        write_addresses(line, src, dst);
+        line.text("ip-proto-");
+        line.num(proto);
         return Err(Halt::End);
     }
     if ![TCP, UDP, SCTP, DCCP].contains(&proto) {
-        line.print(format_args!("{} > {}: ", Addr(src), Addr(dst)))?;
+        write_addresses(line, src, dst);
     }
     if ip.len() < hlen {
         line.print(format_args!(
             " [remaining caplen({}) < header length({})]",
             ip.len(),
             hlen
-        ))?;
+        ));
         return Err(Halt::Trunc);
     }
     let pseudo_dst = if hlen == 20 {
@@ -201,10 +192,18 @@ fn write_v4<'a, W: Write>(
     })
 }
 
+/// `SRC > DST: `, where the next printer does not print the addresses.
+pub(super) fn write_addresses(line: &mut Line<'_>, src: &[u8], dst: &[u8]) {
+    line.addr(src);
+    line.text(" > ");
+    line.addr(dst);
+    line.text(": ");
+}
+
 /// `ip_demux_print` down to TCP, through AH headers: returns the offset of
 /// the TCP header in `packet` and the TCP length.
-pub(super) fn demux<W: Write>(
-    line: &mut Line<'_, W>,
+pub(super) fn demux(
+    line: &mut Line<'_>,
     packet: &[u8],
     mut at: usize,
     mut len: usize,
@@ -226,44 +225,40 @@ pub(super) fn demux<W: Write>(
 }
 
 /// print-ah.c's `ah_print`; returns the header length.
-fn write_ah<W: Write>(line: &mut Line<'_, W>, ah: &[u8]) -> Step<usize> {
-    line.text("AH")?;
+fn write_ah(line: &mut Line<'_>, ah: &[u8]) -> Step<usize> {
+    line.text("AH");
     let ah_len = ah.u8_at(1)?;
     let hdr_len = (usize::from(ah_len) + 2) * 4;
-    line.text("(")?;
+    line.text("(");
     if line.verbose > 0 {
-        line.print(format_args!("length={ah_len}({hdr_len}-bytes),"))?;
+        line.print(format_args!("length={ah_len}({hdr_len}-bytes),"));
     }
     let reserved = ah.u16_at(2)?;
     if reserved != 0 {
-        line.print(format_args!("reserved=0x{reserved:x}[MustBeZero],"))?;
+        line.print(format_args!("reserved=0x{reserved:x}[MustBeZero],"));
     }
-    line.print(format_args!("spi=0x{:08x},", ah.u32_at(4)?))?;
-    line.print(format_args!("seq=0x{:x},", ah.u32_at(8)?))?;
-    line.text("icv=0x")?;
+    line.print(format_args!("spi=0x{:08x},", ah.u32_at(4)?));
+    line.print(format_args!("seq=0x{:x},", ah.u32_at(8)?));
+    line.text("icv=0x");
     for at in 12..hdr_len {
-        line.print(format_args!("{:02x}", ah.u8_at(at)?))?;
+        line.hex(ah.u8_at(at)?.into(), 2);
     }
-    line.text("): ")?;
+    line.text("): ");
     Ok(hdr_len)
 }
 
-/// The IPv4 fragmentation flags, `bittok2str(ip_frag_values, "none", ...)`.
-struct FragFlags(u16);
-
-impl fmt::Display for FragFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut sep = "";
-        for (bit, name) in [(0x2000, "+"), (0x4000, "DF"), (0x8000, "rsvd")] {
-            if self.0 & bit != 0 {
-                write!(f, "{sep}{name}")?;
-                sep = ", ";
-            }
+/// The IPv4 fragmentation flags of `off`, `bittok2str(ip_frag_values, "none", ...)`.
+fn write_frag_flags(line: &mut Line<'_>, off: u16) {
+    let mut sep = "";
+    for (bit, name) in [(0x2000, "+"), (0x4000, "DF"), (0x8000, "rsvd")] {
+        if off & bit != 0 {
+            line.text(sep);
+            line.text(name);
+            sep = ", ";
         }
-        if sep.is_empty() {
-            f.write_str("none")?;
-        }
-        Ok(())
+    }
+    if sep.is_empty() {
+        line.text("none");
     }
 }
 
@@ -293,37 +288,37 @@ fn ipv4_final_dst(options: &[u8]) -> Option<&[u8]> {
 }
 
 /// `ip_optprint`: returns false when an option is cut (tcpdump's -1).
-fn write_ip_options<W: Write>(line: &mut Line<'_, W>, cp: &[u8], mut length: usize) -> Step<bool> {
+fn write_ip_options(line: &mut Line<'_>, cp: &[u8], mut length: usize) -> Step<bool> {
     let mut at = 0;
     let mut sep = "";
     while length > 0 {
-        line.text(sep)?;
+        line.text(sep);
         sep = ",";
         let code = cp.u8_at(at)?;
         match code {
-            0 => line.text("EOL")?,
-            1 => line.text("NOP")?,
-            68 => line.text("timestamp")?,
-            130 => line.text("security")?,
-            7 => line.text("RR")?,
-            137 => line.text("SSRR")?,
-            131 => line.text("LSRR")?,
-            148 => line.text("RA")?,
-            82 => line.text("traceroute")?,
-            _ => line.print(format_args!("unknown {code}"))?,
+            0 => line.text("EOL"),
+            1 => line.text("NOP"),
+            68 => line.text("timestamp"),
+            130 => line.text("security"),
+            7 => line.text("RR"),
+            137 => line.text("SSRR"),
+            131 => line.text("LSRR"),
+            148 => line.text("RA"),
+            82 => line.text("traceroute"),
+            _ => line.print(format_args!("unknown {code}")),
         }
         let option_len = if code == 0 || code == 1 {
             1
         } else {
             let l = usize::from(cp.u8_at(at + 1)?);
             if l < 2 {
-                line.print(format_args!(" [bad length {l}]"))?;
+                line.print(format_args!(" [bad length {l}]"));
                 return Ok(true);
             }
             l
         };
         if option_len > length {
-            line.print(format_args!(" [bad length {option_len}]"))?;
+            line.print(format_args!(" [bad length {option_len}]"));
             return Ok(true);
         }
         let Some(option) = cp.get(at..at + option_len) else {
@@ -335,11 +330,11 @@ fn write_ip_options<W: Write>(line: &mut Line<'_, W>, cp: &[u8], mut length: usi
             7 | 131 | 137 => write_ip_route(line, option)?,
             148 => {
                 if option_len < 4 {
-                    line.print(format_args!(" [bad length {option_len}]"))?;
+                    line.print(format_args!(" [bad length {option_len}]"));
                 } else {
                     let value = option.u16_at(2)?;
                     if value != 0 {
-                        line.print(format_args!(" value {value}"))?;
+                        line.print(format_args!(" value {value}"));
                     }
                 }
             }
@@ -352,17 +347,18 @@ fn write_ip_options<W: Write>(line: &mut Line<'_, W>, cp: &[u8], mut length: usi
 }
 
 /// `ip_printroute`.
-fn write_ip_route<W: Write>(line: &mut Line<'_, W>, cp: &[u8]) -> Step {
+fn write_ip_route(line: &mut Line<'_>, cp: &[u8]) -> Step {
     let length = cp.len();
     if length < 3 {
-        return line.print(format_args!(" [bad length {length}]"));
+        line.print(format_args!(" [bad length {length}]"));
+        return Ok(());
     }
     if (length + 1) & 3 != 0 {
-        line.print(format_args!(" [bad length {length}]"))?;
+        line.print(format_args!(" [bad length {length}]"));
     }
     let ptr = usize::from(cp.u8_at(2)?).wrapping_sub(1);
     if !(3..=length + 1).contains(&ptr) || (ptr + 1) & 3 != 0 {
-        line.print(format_args!(" [bad ptr {}]", cp[2]))?;
+        line.print(format_args!(" [bad ptr {}]", cp[2]));
     }
     let mut len = 3;
     while len < length {
@@ -371,9 +367,10 @@ fn write_ip_route<W: Write>(line: &mut Line<'_, W>, cp: &[u8]) -> Step {
             // but for a length not a multiple of 4; tcpdump reports it truncated.
             return Err(Halt::Trunc);
         };
-        line.print(format_args!(" {}", Addr(addr)))?;
+        line.byte(b' ');
+        line.addr(addr);
         if ptr > len {
-            line.text(",")?;
+            line.text(",");
         }
         len += 4;
     }
@@ -381,38 +378,38 @@ fn write_ip_route<W: Write>(line: &mut Line<'_, W>, cp: &[u8]) -> Step {
 }
 
 /// `ip_printts`: returns false when cut.
-fn write_ip_timestamps<W: Write>(line: &mut Line<'_, W>, cp: &[u8]) -> Step<bool> {
+fn write_ip_timestamps(line: &mut Line<'_>, cp: &[u8]) -> Step<bool> {
     let length = cp.len();
     if length < 4 {
-        line.print(format_args!("[bad length {length}]"))?;
+        line.print(format_args!("[bad length {length}]"));
         return Ok(true);
     }
-    line.text(" TS{")?;
+    line.text(" TS{");
     let flags = cp.u8_at(3)?;
     let hoplen = if flags & 0xF != 0 { 8 } else { 4 };
     if (length - 4) & (hoplen - 1) != 0 {
-        line.print(format_args!("[bad length {length}]"))?;
+        line.print(format_args!("[bad length {length}]"));
     }
     let ptr = usize::from(cp.u8_at(2)?).wrapping_sub(1);
     let mut len = 0;
     if ptr < 4 || (ptr.wrapping_sub(4)) & (hoplen - 1) != 0 || ptr > length + 1 {
-        line.print(format_args!("[bad ptr {}]", cp[2]))?;
+        line.print(format_args!("[bad ptr {}]", cp[2]));
     }
     let known = match flags & 0xF {
         0 => {
-            line.text("TSONLY")?;
+            line.text("TSONLY");
             true
         }
         1 => {
-            line.text("TS+ADDR")?;
+            line.text("TS+ADDR");
             true
         }
         3 => {
-            line.text("PRESPEC")?;
+            line.text("PRESPEC");
             true
         }
         other => {
-            line.print(format_args!("[bad ts type {other}]"))?;
+            line.print(format_args!("[bad ts type {other}]"));
             false
         }
     };
@@ -427,20 +424,19 @@ fn write_ip_timestamps<W: Write>(line: &mut Line<'_, W>, cp: &[u8]) -> Step<bool
                 return Ok(false);
             };
             let ts = hop.u32_at(hoplen - 4)?;
+            line.print(format_args!("{kind}{ts}@"));
             if hoplen == 8 {
-                line.print(format_args!("{kind}{ts}@{}", Addr(&hop[..4])))?;
-            } else {
-                line.print(format_args!("{kind}{ts}@"))?;
+                line.addr(&hop[..4]);
             }
             kind = " ";
             len += hoplen;
         }
     }
-    line.text(if ptr == len { " ^ " } else { "" })?;
+    line.text(if ptr == len { " ^ " } else { "" });
     if flags >> 4 != 0 {
-        line.print(format_args!(" [{} hops not recorded]}} ", flags >> 4))?;
+        line.print(format_args!(" [{} hops not recorded]}} ", flags >> 4));
     } else {
-        line.text("}")?;
+        line.text("}");
     }
     Ok(true)
 }

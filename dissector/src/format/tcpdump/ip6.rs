@@ -2,25 +2,18 @@
 //! headers it walks (print-ip6opts.c, print-frag6.c, print-rt6.c), and
 //! `addrtostr6`.
 
-use std::fmt;
-use std::io::Write;
-
-use super::ip::{demux, ipproto_name, Segment, DCCP, SCTP, TCP, UDP};
-use super::{Addr, Get, Halt, Line, Step};
+use super::ip::{demux, ipproto_name, write_addresses, Segment, DCCP, SCTP, TCP, UDP};
+use super::{Get, Halt, Line, Step};
 
 /// Writes the IPv6 part of a packet (`ip6` is the rest of the captured frame).
-pub(super) fn write_v6<'a, W: Write>(
-    line: &mut Line<'_, W>,
-    ip6: &'a [u8],
-    wire_len: u32,
-) -> Step<Segment<'a>> {
+pub(super) fn write_v6<'a>(line: &mut Line<'_>, ip6: &'a [u8], wire_len: u32) -> Step<Segment<'a>> {
     line.proto = "ip6";
     ip6.bytes_at(0, 40)?;
     if wire_len < 40 {
-        line.print(format_args!("truncated-ip6 {wire_len}"))?;
+        line.print(format_args!("truncated-ip6 {wire_len}"));
         return Err(Halt::End);
     }
-    line.text("IP6 ")?;
+    line.text("IP6 ");
     let mut payload_len = u32::from(ip6.u16_at(4)?);
     let mut len = if payload_len != 0 {
         let len = payload_len + 40;
@@ -28,7 +21,7 @@ pub(super) fn write_v6<'a, W: Write>(
             line.print(format_args!(
                 "truncated-ip6 - {} bytes missing!",
                 len - wire_len
-            ))?;
+            ));
         }
         len
     } else {
@@ -37,20 +30,22 @@ pub(super) fn write_v6<'a, W: Write>(
     let mut nh = ip6.u8_at(6)?;
     if line.verbose > 0 {
         let flow = ip6.u32_at(0)?;
-        line.text("(")?;
+        line.text("(");
         if flow & 0x0ff0_0000 != 0 {
-            line.print(format_args!("class 0x{:02x}, ", (flow & 0x0ff0_0000) >> 20))?;
+            line.print(format_args!("class 0x{:02x}, ", (flow & 0x0ff0_0000) >> 20));
         }
         if flow & 0x000f_ffff != 0 {
-            line.print(format_args!("flowlabel 0x{:05x}, ", flow & 0x000f_ffff))?;
+            line.print(format_args!("flowlabel 0x{:05x}, ", flow & 0x000f_ffff));
         }
-        line.print(format_args!(
-            "hlim {}, next-header {} ({}) payload length: {}) ",
-            ip6.u8_at(7)?,
-            ipproto_name(nh),
-            nh,
-            payload_len
-        ))?;
+        line.text("hlim ");
+        line.num(ip6.u8_at(7)?);
+        line.text(", next-header ");
+        line.text(ipproto_name(nh));
+        line.text(" (");
+        line.num(nh);
+        line.text(") payload length: ");
+        line.num(payload_len);
+        line.text(") ");
     }
     let (src, dst) = (&ip6[8..24], &ip6[24..40]);
     let first_nh = nh;
@@ -71,18 +66,18 @@ pub(super) fn write_v6<'a, W: Write>(
         len -= advance as u32;
         total_advance += advance;
         if cp == 40 && ![TCP, UDP, DCCP, SCTP].contains(&nh) {
-            line.print(format_args!("{} > {}: ", Addr(src), Addr(dst)))?;
+            write_addresses(line, src, dst);
         }
         match nh {
             0 => {
                 if found_hbh {
-                    line.text("[The Hop-by-Hop Options header was already found] (invalid)")?;
+                    line.text("[The Hop-by-Hop Options header was already found] (invalid)");
                     return Err(Halt::End);
                 }
                 if ph != 255 {
                     line.text(
                         "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)",
-                    )?;
+                    );
                     return Err(Halt::End);
                 }
                 let adv = write_ip6_options_header(
@@ -93,7 +88,7 @@ pub(super) fn write_v6<'a, W: Write>(
                     &mut payload_len,
                 )?;
                 if payload_len == 0 && !found_jumbo {
-                    line.text("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")?;
+                    line.text("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)");
                     return Err(Halt::End);
                 }
                 advance = adv.ok_or(Halt::End)?;
@@ -120,14 +115,14 @@ pub(super) fn write_v6<'a, W: Write>(
                         frag.u32_at(4)?,
                         offlg & 0xFFF8,
                         rest
-                    ))?;
+                    ));
                 } else {
-                    line.print(format_args!("frag ({}|{})", offlg & 0xFFF8, rest))?;
+                    line.print(format_args!("frag ({}|{})", offlg & 0xFFF8, rest));
                 }
                 if offlg & 0xFFF8 != 0 {
                     return Err(Halt::End);
                 }
-                line.text(" ")?;
+                line.text(" ");
                 advance = 8;
                 if snap.len() <= cp + advance {
                     return Err(Halt::End);
@@ -153,7 +148,7 @@ pub(super) fn write_v6<'a, W: Write>(
                         line.print(format_args!(
                             "truncated-ip6 - {} bytes missing!",
                             len - wire_len
-                        ))?;
+                        ));
                     }
                     snap = &ip6[..ip6.len().min(len as usize)];
                     len -= total_advance as u32;
@@ -186,8 +181,8 @@ pub(super) fn write_v6<'a, W: Write>(
 
 /// `hbhopt_process` (hop-by-hop) and `dstopt_process` (destination options):
 /// returns the header length, or `None` when cut (the mark is then written).
-fn write_ip6_options_header<W: Write>(
-    line: &mut Line<'_, W>,
+fn write_ip6_options_header(
+    line: &mut Line<'_>,
     header: &[u8],
     hop_by_hop: bool,
     found_jumbo: &mut bool,
@@ -195,15 +190,11 @@ fn write_ip6_options_header<W: Write>(
 ) -> Step<Option<usize>> {
     line.proto = if hop_by_hop { "hbhopt" } else { "dstopt" };
     let hdr_len = (usize::from(header.u8_at(1)?) + 1) << 3;
-    let cut = |line: &mut Line<'_, W>| -> Step<Option<usize>> {
-        let proto = line.proto;
-        line.print(format_args!(" [|{proto}]"))?;
-        Ok(None)
-    };
     let Some(header) = header.get(..hdr_len) else {
-        return cut(line);
+        line.trunc_mark();
+        return Ok(None);
     };
-    line.text(if hop_by_hop { "HBH " } else { "DSTOPT " })?;
+    line.text(if hop_by_hop { "HBH " } else { "DSTOPT " });
     if hop_by_hop || line.verbose > 0 {
         let jumbo = if hop_by_hop {
             Some((found_jumbo, payload_len))
@@ -211,15 +202,16 @@ fn write_ip6_options_header<W: Write>(
             None
         };
         if !write_ip6_options(line, &header[2..], jumbo)? {
-            return cut(line);
+            line.trunc_mark();
+            return Ok(None);
         }
     }
     Ok(Some(hdr_len))
 }
 
 /// `ip6_opt_process`: returns false when cut (tcpdump's -1).
-fn write_ip6_options<W: Write>(
-    line: &mut Line<'_, W>,
+fn write_ip6_options(
+    line: &mut Line<'_>,
     bp: &[u8],
     mut jumbo: Option<(&mut bool, &mut u32)>,
 ) -> Step<bool> {
@@ -245,46 +237,46 @@ fn write_ip6_options<W: Write>(
         match kind {
             0 => {
                 if v {
-                    line.text("(pad1)")?;
+                    line.text("(pad1)");
                 }
             }
             1 => {
                 if len - i < 2 {
-                    line.text("(padn: trunc)")?;
+                    line.text("(padn: trunc)");
                     return Ok(false);
                 }
                 if v {
-                    line.text("(padn)")?;
+                    line.text("(padn)");
                 }
             }
             5 => {
                 if len - i < 4 {
-                    line.text("(rtalert: trunc)")?;
+                    line.text("(rtalert: trunc)");
                     return Ok(false);
                 }
                 let l = bp.u8_at(i + 1)?;
                 if l != 2 {
-                    line.print(format_args!("(rtalert: invalid len {l})"))?;
+                    line.print(format_args!("(rtalert: invalid len {l})"));
                     return Ok(false);
                 }
                 if v {
-                    line.print(format_args!("(rtalert: 0x{:04x}) ", bp.u16_at(i + 2)?))?;
+                    line.print(format_args!("(rtalert: 0x{:04x}) ", bp.u16_at(i + 2)?));
                 }
             }
             0xC2 => {
                 if len - i < 6 {
-                    line.text("(jumbo: trunc)")?;
+                    line.text("(jumbo: trunc)");
                     return Ok(false);
                 }
                 let l = bp.u8_at(i + 1)?;
                 if l != 4 {
-                    line.print(format_args!("(jumbo: invalid len {l})"))?;
+                    line.print(format_args!("(jumbo: invalid len {l})"));
                     return Ok(false);
                 }
                 let jumbolen = bp.u32_at(i + 2)?;
                 if seen_jumbo {
                     if v {
-                        line.print(format_args!("(jumbo: {jumbolen} - already seen) "))?;
+                        line.print(format_args!("(jumbo: {jumbolen} - already seen) "));
                     }
                 } else {
                     seen_jumbo = true;
@@ -293,26 +285,24 @@ fn write_ip6_options<W: Write>(
                             if v {
                                 line.print(format_args!(
                                     "(jumbo: {jumbolen} - not a hop-by-hop option) "
-                                ))?;
+                                ));
                             }
                         }
                         Some((_, payload_len)) if **payload_len != 0 => {
                             if v {
-                                line.print(format_args!(
-                                    "(jumbo: {jumbolen} - payload len != 0) "
-                                ))?;
+                                line.print(format_args!("(jumbo: {jumbolen} - payload len != 0) "));
                             }
                         }
                         Some((found, payload_len)) => {
                             if jumbolen < 65536 {
                                 if v {
-                                    line.print(format_args!("(jumbo: {jumbolen} - < 65536) "))?;
+                                    line.print(format_args!("(jumbo: {jumbolen} - < 65536) "));
                                 }
                             } else {
                                 **found = true;
                                 **payload_len = jumbolen;
                                 if v {
-                                    line.print(format_args!("(jumbo: {jumbolen}) "))?;
+                                    line.print(format_args!("(jumbo: {jumbolen}) "));
                                 }
                             }
                         }
@@ -321,25 +311,26 @@ fn write_ip6_options<W: Write>(
             }
             0xC9 => {
                 if len - i < 18 {
-                    line.text("(homeaddr: trunc)")?;
+                    line.text("(homeaddr: trunc)");
                     return Ok(false);
                 }
                 let l = bp.u8_at(i + 1)?;
                 if l < 16 {
-                    line.print(format_args!("(homeaddr: invalid len {l})"))?;
+                    line.print(format_args!("(homeaddr: invalid len {l})"));
                     return Ok(false);
                 }
                 if v {
-                    line.print(format_args!("(homeaddr: {}", Addr(bp.bytes_at(i + 2, 16)?)))?;
+                    line.text("(homeaddr: ");
+                    line.addr(bp.bytes_at(i + 2, 16)?);
                     if l > 16 && !write_ip6_sub_options(line, &bp[i + 18..i + optlen])? {
                         return Ok(false);
                     }
-                    line.text(")")?;
+                    line.text(")");
                 }
             }
             _ => {
                 if len - i < 2 {
-                    line.print(format_args!("(type {kind}: trunc)"))?;
+                    line.print(format_args!("(type {kind}: trunc)"));
                     return Ok(false);
                 }
                 if v {
@@ -347,20 +338,20 @@ fn write_ip6_options<W: Write>(
                         "(opt_type 0x{:02x}: len={})",
                         kind,
                         bp.u8_at(i + 1)?
-                    ))?;
+                    ));
                 }
             }
         }
         i += optlen;
     }
     if v {
-        line.text(" ")?;
+        line.text(" ");
     }
     Ok(true)
 }
 
 /// `ip6_sopt_print` (sub-options of the home address option).
-fn write_ip6_sub_options<W: Write>(line: &mut Line<'_, W>, bp: &[u8]) -> Step<bool> {
+fn write_ip6_sub_options(line: &mut Line<'_>, bp: &[u8]) -> Step<bool> {
     let len = bp.len();
     let mut i = 0;
     while i < len {
@@ -376,24 +367,24 @@ fn write_ip6_sub_options<W: Write>(line: &mut Line<'_, W>, bp: &[u8]) -> Step<bo
             return Ok(false);
         }
         match kind {
-            0 => line.text(", pad1")?,
+            0 => line.text(", pad1"),
             1 => {
                 if len - i < 2 {
-                    line.text(", padn: trunc")?;
+                    line.text(", padn: trunc");
                     return Ok(false);
                 }
-                line.text(", padn")?;
+                line.text(", padn");
             }
             _ => {
                 if len - i < 2 {
-                    line.print(format_args!(", sopt_type {kind}: trunc)"))?;
+                    line.print(format_args!(", sopt_type {kind}: trunc)"));
                     return Ok(false);
                 }
                 line.print(format_args!(
                     ", sopt_type 0x{:02x}: len={}",
                     kind,
                     bp.u8_at(i + 1)?
-                ))?;
+                ));
             }
         }
         i += optlen;
@@ -402,48 +393,49 @@ fn write_ip6_sub_options<W: Write>(line: &mut Line<'_, W>, bp: &[u8]) -> Step<bo
 }
 
 /// print-rt6.c's `rt6_print`: returns the header length.
-fn write_rt6<W: Write>(line: &mut Line<'_, W>, dp: &[u8]) -> Step<usize> {
+fn write_rt6(line: &mut Line<'_>, dp: &[u8]) -> Step<usize> {
     line.proto = "rt6";
-    line.text("RT6")?;
+    line.text("RT6");
     let len = dp.u8_at(1)?;
-    line.print(format_args!(" (len={len}"))?;
+    line.print(format_args!(" (len={len}"));
     let kind = dp.u8_at(2)?;
-    line.print(format_args!(", type={kind}"))?;
+    line.print(format_args!(", type={kind}"));
     if kind == 0 {
-        line.text(" [Deprecated]")?;
+        line.text(" [Deprecated]");
     }
-    line.print(format_args!(", segleft={}", dp.u8_at(3)?))?;
+    line.print(format_args!(", segleft={}", dp.u8_at(3)?));
     let segments_at = match kind {
         0 | 2 => {
             let reserved = dp.u32_at(4)?;
             if reserved != 0 || line.verbose > 0 {
-                line.print(format_args!(", rsv=0x{reserved:x}"))?;
+                line.print(format_args!(", rsv=0x{reserved:x}"));
             }
             8
         }
         4 => {
-            line.print(format_args!(", last-entry={}", dp.u8_at(4)?))?;
+            line.print(format_args!(", last-entry={}", dp.u8_at(4)?));
             let flags = dp.u8_at(5)?;
             if flags != 0 || line.verbose > 0 {
-                line.print(format_args!(", flags=0x{flags:x}"))?;
+                line.print(format_args!(", flags=0x{flags:x}"));
             }
-            line.print(format_args!(", tag={:x}", dp.u16_at(6)?))?;
+            line.print(format_args!(", tag={:x}", dp.u16_at(6)?));
             8
         }
         _ => {
-            line.text(" (unknown type) (invalid)")?;
+            line.text(" (unknown type) (invalid)");
             return Err(Halt::End);
         }
     };
     if len % 2 == 1 {
-        line.print(format_args!(" (invalid length {len}) (invalid)"))?;
+        line.print(format_args!(" (invalid length {len}) (invalid)"));
         return Err(Halt::End);
     }
     for i in 0..usize::from(len / 2) {
         let addr = dp.bytes_at(segments_at + 16 * i, 16)?;
-        line.print(format_args!(", [{i}]{}", Addr(addr)))?;
+        line.print(format_args!(", [{i}]"));
+        line.addr(addr);
     }
-    line.text(") ")?;
+    line.text(") ");
     Ok((usize::from(len) + 1) << 3)
 }
 
@@ -503,7 +495,7 @@ fn ip6_final_dst<'a>(ip6: &'a [u8], snap: &'a [u8]) -> Option<&'a [u8]> {
 
 /// `addrtostr6`: RFC 5952-like, but an address whose first 96 bits are zero
 /// (or `::ffff:0:0/96`) prints its last 32 bits as an IPv4 address.
-pub(super) fn fmt_ipv6(f: &mut fmt::Formatter<'_>, a: &[u8]) -> fmt::Result {
+pub(super) fn write_ipv6(line: &mut Line<'_>, a: &[u8]) {
     let mut words = [0u16; 8];
     for (i, w) in words.iter_mut().enumerate() {
         *w = u16::from_be_bytes([a[2 * i], a[2 * i + 1]]);
@@ -539,37 +531,44 @@ pub(super) fn fmt_ipv6(f: &mut fmt::Formatter<'_>, a: &[u8]) -> fmt::Result {
         if let Some(base) = best_base {
             if i >= base && i < base + best_len {
                 if i == base {
-                    f.write_str(":")?;
+                    line.byte(b':');
                 }
                 continue;
             }
         }
         if i != 0 {
-            f.write_str(":")?;
+            line.byte(b':');
         }
         if i == 6
             && best_base == Some(0)
             && (best_len == 6 || (best_len == 5 && words[5] == 0xFFFF))
         {
-            return write!(f, "{}.{}.{}.{}", a[12], a[13], a[14], a[15]);
+            line.addr(&a[12..]);
+            return;
         }
-        write!(f, "{w:x}")?;
+        line.hex(w.into(), 0);
     }
     if let Some(base) = best_base {
         if base + best_len == 8 {
-            f.write_str(":")?;
+            line.byte(b':');
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::Addr;
+    use super::super::Line;
 
     fn v6(s: &str) -> String {
         let a: std::net::Ipv6Addr = s.parse().unwrap();
-        Addr(&a.octets()).to_string()
+        let mut buf = Vec::new();
+        let mut line = Line {
+            buf: &mut buf,
+            proto: "",
+            verbose: 0,
+        };
+        line.addr(&a.octets());
+        String::from_utf8(buf).unwrap()
     }
 
     #[test]

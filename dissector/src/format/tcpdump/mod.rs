@@ -48,7 +48,10 @@ mod tcp;
 mod time;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::{self, Write};
+
+use rustc_hash::FxHashMap;
 
 use synack_core::capture::Packet;
 use synack_core::frame::{self, Decoded, FrameError, Layer, TcpFrame};
@@ -119,8 +122,10 @@ pub struct TcpdumpPrinter {
     opts: TcpdumpOptions,
     clock: Clock,
     /// tcpdump's `tcp_seq_hash4` and `tcp_seq_hash6`: (seq, ack) bases.
-    conversations_v4: HashMap<ConversationKey, (u32, u32)>,
-    conversations_v6: HashMap<ConversationKey, (u32, u32)>,
+    conversations_v4: FxHashMap<ConversationKey, (u32, u32)>,
+    conversations_v6: FxHashMap<ConversationKey, (u32, u32)>,
+    /// The line being built, written out whole (reused from packet to packet).
+    buf: Vec<u8>,
     /// Interface names by index, read once (for SLL2 lines).
     interface_names: Option<HashMap<u32, String>>,
 }
@@ -137,8 +142,9 @@ impl TcpdumpPrinter {
         TcpdumpPrinter {
             opts,
             clock: Clock::default(),
-            conversations_v4: HashMap::new(),
-            conversations_v6: HashMap::new(),
+            conversations_v4: FxHashMap::default(),
+            conversations_v6: FxHashMap::default(),
+            buf: Vec::new(),
             interface_names: None,
         }
     }
@@ -220,25 +226,32 @@ impl TcpdumpPrinter {
         packet: &Packet<'_>,
         ip_offset: usize,
     ) -> io::Result<()> {
-        if self.opts.frame_numbers {
-            // "%5u  " of an unsigned int.
-            write!(out, "{:5}  ", packet.frame as u32)?;
-        }
-        if !record_is_valid(packet) {
-            return write_invalid_header(out, packet);
-        }
-        self.clock
-            .write(out, self.opts.timestamps, TimeVal::from_ns(packet.ts_ns))?;
-        if packet.link_type.0 == LINKTYPE_LINUX_SLL2 {
-            self.write_sll2_prefix(out, packet.data)?;
-        }
-        let wire_len = write_pppoe_prefix(out, packet, ip_offset)?
-            .unwrap_or_else(|| packet.orig_len.saturating_sub(ip_offset as u32));
+        self.buf.clear();
         let mut line = Line {
-            out,
+            buf: &mut self.buf,
             proto: "",
             verbose: self.opts.verbose,
         };
+        if self.opts.frame_numbers {
+            // "%5u  " of an unsigned int.
+            line.padded(u64::from(packet.frame as u32), 5, b' ');
+            line.text("  ");
+        }
+        if !record_is_valid(packet) {
+            write_invalid_header(&mut line, packet);
+            return out.write_all(&self.buf);
+        }
+        self.clock.write(
+            &mut line,
+            self.opts.timestamps,
+            TimeVal::from_ns(packet.ts_ns),
+        );
+        if packet.link_type.0 == LINKTYPE_LINUX_SLL2 {
+            let names = self.interface_names.get_or_insert_with(interface_names);
+            write_sll2_prefix(&mut line, names, packet.data);
+        }
+        let wire_len = write_pppoe_prefix(&mut line, packet, ip_offset)
+            .unwrap_or_else(|| packet.orig_len.saturating_sub(ip_offset as u32));
         let result = ip::write(&mut line, &packet.data[ip_offset..], wire_len).and_then(|next| {
             tcp::write(
                 &mut line,
@@ -250,43 +263,37 @@ impl TcpdumpPrinter {
                 &next,
             )
         });
-        match result {
-            Ok(()) | Err(Halt::End) => {}
-            Err(Halt::Trunc) => write!(line.out, " [|{}]", line.proto)?,
-            Err(Halt::Io(e)) => return Err(e),
+        if let Err(Halt::Trunc) = result {
+            line.trunc_mark();
         }
-        line.out.write_all(b"\n")
+        line.byte(b'\n');
+        out.write_all(&self.buf)
     }
+}
 
-    /// SLL2 lines start with the interface name (`%-5s`, looked up by index on
-    /// this machine, as tcpdump does) and the packet type (`%-3s`).
-    fn write_sll2_prefix(&mut self, out: &mut impl Write, data: &[u8]) -> io::Result<()> {
-        let (Some(index), Some(&pkttype)) = (data.get(4..8), data.get(10)) else {
-            return Ok(());
-        };
-        let index = u32::from_be_bytes([index[0], index[1], index[2], index[3]]);
-        let names = self.interface_names.get_or_insert_with(interface_names);
-        let name = names.get(&index).map_or("?", String::as_str);
-        let kind = match pkttype {
-            0 => "In",
-            1 => "B",
-            2 => "M",
-            3 => "P",
-            4 => "Out",
-            _ => "?",
-        };
-        write!(out, "{name:<5} {kind:<3} ")
-    }
+/// SLL2 lines start with the interface name (`%-5s`, looked up by index in
+/// `names`, as tcpdump does on this machine) and the packet type (`%-3s`).
+fn write_sll2_prefix(line: &mut Line<'_>, names: &HashMap<u32, String>, data: &[u8]) {
+    let (Some(index), Some(&pkttype)) = (data.get(4..8), data.get(10)) else {
+        return;
+    };
+    let index = u32::from_be_bytes([index[0], index[1], index[2], index[3]]);
+    let name = names.get(&index).map_or("?", String::as_str);
+    let kind = match pkttype {
+        0 => "In",
+        1 => "B",
+        2 => "M",
+        3 => "P",
+        4 => "Out",
+        _ => "?",
+    };
+    line.print(format_args!("{name:<5} {kind:<3} "));
 }
 
 /// For IP in a PPPoE session, writes what print-pppoe.c prints before the
 /// IP part, and returns the length the IP layer is given (the PPPoE length,
 /// less the PPP header).
-fn write_pppoe_prefix(
-    out: &mut impl Write,
-    packet: &Packet<'_>,
-    ip_offset: usize,
-) -> io::Result<Option<u32>> {
+fn write_pppoe_prefix(line: &mut Line<'_>, packet: &Packet<'_>, ip_offset: usize) -> Option<u32> {
     let data = packet.data;
     let be16 = |at: usize| {
         data.get(at..at + 2)
@@ -297,7 +304,7 @@ fn write_pppoe_prefix(
         1 => (12, 14),
         113 => (14, 16),
         LINKTYPE_LINUX_SLL2 => (0, 20),
-        _ => return Ok(None),
+        _ => return None,
     };
     let mut ether_type = be16(type_at);
     while let Some(0x8100 | 0x9100 | 0x9200 | 0x88A8) = ether_type {
@@ -306,30 +313,30 @@ fn write_pppoe_prefix(
         ether_type = be16(type_at);
     }
     if ether_type != Some(0x8864) || body_at + 6 > ip_offset {
-        return Ok(None);
+        return None;
     }
     let pppoe = &data[body_at..body_at + 6];
     let (version, kind) = (pppoe[0] >> 4, pppoe[0] & 0x0F);
     if version != 1 {
-        write!(out, " [ver {version}]")?;
+        line.print(format_args!(" [ver {version}]"));
     }
     if kind != 1 {
-        write!(out, " [type {kind}]")?;
+        line.print(format_args!(" [type {kind}]"));
     }
-    out.write_all(b"PPPoE ")?;
+    line.text("PPPoE ");
     let length = packet.orig_len.saturating_sub(body_at as u32 + 6);
     let mut pppoe_length = u32::from(u16::from_be_bytes([pppoe[4], pppoe[5]]));
     if pppoe_length > length {
-        write!(out, " [len {pppoe_length} > {length}!]")?;
+        line.print(format_args!(" [len {pppoe_length} > {length}!]"));
         pppoe_length = length;
     }
     let session = u16::from_be_bytes([pppoe[2], pppoe[3]]);
     if session != 0 {
-        write!(out, " [ses 0x{session:x}]")?;
+        line.print(format_args!(" [ses 0x{session:x}]"));
     }
-    out.write_all(b" ")?;
+    line.byte(b' ');
     let ppp_header_len = (ip_offset - body_at - 6) as u32;
-    Ok(Some(pppoe_length.saturating_sub(ppp_header_len)))
+    Some(pppoe_length.saturating_sub(ppp_header_len))
 }
 
 /// The checks of print.c's `pretty_print_packet` on the record lengths.
@@ -344,31 +351,31 @@ fn record_is_valid(packet: &Packet<'_>) -> bool {
 }
 
 /// What tcpdump prints instead of a record whose lengths are invalid.
-fn write_invalid_header(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
+fn write_invalid_header(line: &mut Line<'_>, packet: &Packet<'_>) {
     let caplen = packet.data.len() as u64;
     let len = u64::from(packet.orig_len);
     let max = u64::from(MAXIMUM_SNAPLEN);
     let mut first = true;
-    let mut item = |out: &mut dyn Write, text: std::fmt::Arguments<'_>| -> io::Result<()> {
-        out.write_all(if first { b"[Invalid header:" } else { b"," })?;
+    let mut item = |line: &mut Line<'_>, text: fmt::Arguments<'_>| {
+        line.text(if first { "[Invalid header:" } else { "," });
         first = false;
-        out.write_fmt(text)
+        line.print(text);
     };
     if caplen == 0 {
-        item(out, format_args!(" caplen==0"))?;
+        item(line, format_args!(" caplen==0"));
     }
     if len == 0 {
-        item(out, format_args!(" len==0"))?;
+        item(line, format_args!(" len==0"));
     } else if len < caplen {
-        item(out, format_args!(" len({len}) < caplen({caplen})"))?;
+        item(line, format_args!(" len({len}) < caplen({caplen})"));
     }
     if caplen > max {
-        item(out, format_args!(" caplen({caplen}) > {max}"))?;
+        item(line, format_args!(" caplen({caplen}) > {max}"));
     }
     if len > max {
-        item(out, format_args!(" len({len}) > {max}"))?;
+        item(line, format_args!(" len({len}) > {max}"));
     }
-    out.write_all(b"]\n")
+    line.text("]\n");
 }
 
 /// Interface names by index from /sys/class/net (Linux); empty elsewhere.
@@ -391,8 +398,6 @@ fn interface_names() -> HashMap<u32, String> {
 /// Why printing a packet stopped before its end.
 #[derive(Debug)]
 enum Halt {
-    /// Writing failed.
-    Io(io::Error),
     /// A field was read past the captured bytes: tcpdump's longjmp, which
     /// prints ` [|proto]` with the protocol being printed.
     Trunc,
@@ -400,32 +405,172 @@ enum Halt {
     End,
 }
 
-impl From<io::Error> for Halt {
-    fn from(e: io::Error) -> Self {
-        Halt::Io(e)
-    }
-}
-
 type Step<T = ()> = Result<T, Halt>;
 
-/// The line being written, and tcpdump's `ndo_protocol` (named in ` [|proto]`).
-struct Line<'o, W: Write> {
-    out: &'o mut W,
+/// The line being built, and tcpdump's `ndo_protocol` (named in ` [|proto]`).
+struct Line<'b> {
+    buf: &'b mut Vec<u8>,
     proto: &'static str,
     verbose: u8,
 }
 
-impl<W: Write> Line<'_, W> {
-    fn print(&mut self, args: std::fmt::Arguments<'_>) -> Step {
-        self.out.write_fmt(args).map_err(Halt::Io)
+impl Line<'_> {
+    /// Appends formatted text (for the rarer parts of a line).
+    fn print(&mut self, args: fmt::Arguments<'_>) {
+        // Formatting into memory fails only if a `Display` impl does, and
+        // none used here does.
+        let _ = fmt::Write::write_fmt(self, args);
     }
 
-    fn text(&mut self, s: &str) -> Step {
-        self.out.write_all(s.as_bytes()).map_err(Halt::Io)
+    /// Appends `s`.
+    fn text(&mut self, s: &str) {
+        self.buf.extend_from_slice(s.as_bytes());
     }
 
-    fn bytes(&mut self, b: &[u8]) -> Step {
-        self.out.write_all(b).map_err(Halt::Io)
+    /// Appends `b`.
+    fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+
+    /// Appends one byte.
+    fn byte(&mut self, b: u8) {
+        self.buf.push(b);
+    }
+
+    /// Appends tcpdump's truncation mark, ` [|proto]`.
+    fn trunc_mark(&mut self) {
+        self.text(" [|");
+        self.text(self.proto);
+        self.byte(b']');
+    }
+
+    /// Appends `n` in decimal (`%u`).
+    fn num(&mut self, n: impl Into<u64>) {
+        self.padded(n.into(), 0, b'0');
+    }
+
+    /// Appends `n` in decimal, right-aligned in `width` columns (at most 20)
+    /// filled with `fill` (`%5u` with a space, `%02u` with a zero).
+    // Inlined: most numbers of every line come here, and the call would be
+    // a good part of the work.
+    #[inline(always)]
+    fn padded(&mut self, n: u64, width: usize, fill: u8) {
+        // The digits end at FIELD in `field`; the FIELD bytes from where
+        // they start are appended, then cut to length: a copy of fixed
+        // size, cheaper than one of variable size.
+        const FIELD: usize = 20;
+        let mut field = [fill; 2 * FIELD];
+        let mut start = FIELD;
+        let mut rest = n;
+        while rest >= 100 {
+            let pair = (rest % 100) as usize * 2;
+            rest /= 100;
+            start -= 2;
+            field[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        }
+        if rest >= 10 {
+            let pair = rest as usize * 2;
+            start -= 2;
+            field[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        } else {
+            start -= 1;
+            field[start] = b'0' + rest as u8;
+        }
+        start = start.min(FIELD.saturating_sub(width));
+        let len = self.buf.len() + FIELD - start;
+        self.buf.extend_from_slice(&field[start..][..FIELD]);
+        self.buf.truncate(len);
+    }
+
+    /// Appends `n` in lowercase hexadecimal, zero-padded to `width` digits
+    /// (`%x`, `%04x`).
+    fn hex(&mut self, n: u64, width: usize) {
+        let len = (64 - n.leading_zeros() as usize).div_ceil(4).max(1);
+        self.buf
+            .resize(self.buf.len() + width.saturating_sub(len), b'0');
+        for i in (0..len).rev() {
+            self.byte(HEX_DIGITS[(n >> (4 * i)) as usize & 0xF]);
+        }
+    }
+
+    /// Appends each byte of `b` as two hexadecimal digits.
+    fn hex_bytes(&mut self, b: &[u8]) {
+        for &byte in b {
+            let digits = [
+                HEX_DIGITS[usize::from(byte >> 4)],
+                HEX_DIGITS[usize::from(byte & 0xF)],
+            ];
+            self.bytes(&digits);
+        }
+    }
+
+    /// Appends an IP address (4 or 16 bytes) as tcpdump prints it with `-n`.
+    fn addr(&mut self, a: &[u8]) {
+        if let Ok(&v4) = a.try_into() {
+            self.ipv4(v4);
+        } else if a.len() == 16 {
+            ip6::write_ipv6(self, a);
+        }
+    }
+
+    /// Appends an IPv4 address in dotted decimal.
+    fn ipv4(&mut self, a: [u8; 4]) {
+        // Each octet's digits are copied 4 bytes at a time into `text`,
+        // which is appended whole, then cut to length.
+        let mut text = [0u8; 16];
+        let mut len = 0;
+        for (i, octet) in a.into_iter().enumerate() {
+            let digits = OCTETS[usize::from(octet)];
+            text[len..len + 4].copy_from_slice(&digits);
+            len += usize::from(digits[3]);
+            if i < 3 {
+                text[len] = b'.';
+                len += 1;
+            }
+        }
+        let len = self.buf.len() + len;
+        self.buf.extend_from_slice(&text);
+        self.buf.truncate(len);
+    }
+}
+
+/// The decimal digits of each byte value, then their count: `[b'7', 0, 0, 1]`.
+const OCTETS: [[u8; 4]; 256] = {
+    let mut table = [[0u8; 4]; 256];
+    let mut n = 0;
+    while n < 256 {
+        let (b, d) = (n as u8, b'0');
+        table[n] = match b {
+            0..=9 => [d + b, 0, 0, 1],
+            10..=99 => [d + b / 10, d + b % 10, 0, 2],
+            _ => [d + b / 100, d + b / 10 % 10, d + b % 10, 3],
+        };
+        n += 1;
+    }
+    table
+};
+
+/// The two decimal digits of `n`, below 100.
+fn two_digits(n: u64) -> [u8; 2] {
+    let at = n as usize * 2;
+    [DIGIT_PAIRS[at], DIGIT_PAIRS[at + 1]]
+}
+
+/// Lowercase hexadecimal digits.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// "00" to "99", for writing decimal numbers two digits at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+impl fmt::Write for Line<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.text(s);
+        Ok(())
     }
 }
 
@@ -466,23 +611,9 @@ impl Get for [u8] {
 
 /// tcpdump's two tables of initial sequence numbers.
 struct Conversations<'t> {
-    v4: &'t mut HashMap<ConversationKey, (u32, u32)>,
-    v6: &'t mut HashMap<ConversationKey, (u32, u32)>,
+    v4: &'t mut FxHashMap<ConversationKey, (u32, u32)>,
+    v6: &'t mut FxHashMap<ConversationKey, (u32, u32)>,
     absolute: bool,
-}
-
-/// An IP address as tcpdump prints it with `-n`.
-#[derive(Clone, Copy, Debug)]
-struct Addr<'a>(&'a [u8]);
-
-impl std::fmt::Display for Addr<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            [a, b, c, d] => write!(f, "{a}.{b}.{c}.{d}"),
-            v6 if v6.len() == 16 => ip6::fmt_ipv6(f, v6),
-            _ => Ok(()),
-        }
-    }
 }
 
 /// The one's complement checksum of `parts` (RFC 1071), as tcpdump's
@@ -513,4 +644,47 @@ fn cksum_shouldbe(field: u16, computed: u16) -> u16 {
     s = (s & 0xFFFF) + (s >> 16);
     s = (s & 0xFFFF) + (s >> 16);
     s as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Line;
+
+    /// What `write` appends to an empty line.
+    fn render(write: impl FnOnce(&mut Line<'_>)) -> String {
+        let mut buf = Vec::new();
+        write(&mut Line {
+            buf: &mut buf,
+            proto: "tcp",
+            verbose: 0,
+        });
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn numbers_are_printfs() {
+        for n in [0, 7, 10, 99, 100, 65_535, 4_294_967_295, u64::MAX] {
+            assert_eq!(render(|l| l.num(n)), n.to_string());
+            assert_eq!(render(|l| l.padded(n, 5, b' ')), format!("{n:5}"));
+            assert_eq!(render(|l| l.padded(n, 6, b'0')), format!("{n:06}"));
+            assert_eq!(render(|l| l.hex(n, 0)), format!("{n:x}"));
+            assert_eq!(render(|l| l.hex(n, 4)), format!("{n:04x}"));
+        }
+        assert_eq!(render(|l| l.hex_bytes(&[0, 0x0f, 0xa0, 0xff])), "000fa0ff");
+        assert_eq!(render(|l| l.trunc_mark()), " [|tcp]");
+    }
+
+    #[test]
+    fn ipv4_addresses() {
+        for a in [
+            [0, 0, 0, 0],
+            [1, 22, 133, 4],
+            [255, 255, 255, 255],
+            [10, 0, 100, 9],
+        ] {
+            let expected = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(render(|l| l.addr(&a)), expected);
+        }
+        assert_eq!(render(|l| l.addr(&[1, 2, 3])), "");
+    }
 }

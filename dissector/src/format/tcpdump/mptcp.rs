@@ -1,13 +1,11 @@
 //! MPTCP options: print-mptcp.c's `mptcp_print`.
 
-use std::io::Write;
-
 use super::tcp::{ACK, SYN};
-use super::{Addr, Get, Line, Step};
+use super::{Get, Line, Step};
 
 /// print-mptcp.c's `mptcp_print` over the whole option (kind and length
 /// included): returns false where tcpdump reports `[bad opt]`.
-pub(super) fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u8) -> Step<bool> {
+pub(super) fn write_mptcp(line: &mut Line<'_>, opt: &[u8], flags: u8) -> Step<bool> {
     line.proto = "mptcp";
     let len = opt.len();
     if len < 3 {
@@ -25,7 +23,10 @@ pub(super) fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u
         "fast-close",
         "unknown",
     ];
-    line.print(format_args!(" {len} {}", NAMES[usize::from(subtype)]))?;
+    line.byte(b' ');
+    line.num(len as u64);
+    line.byte(b' ');
+    line.text(NAMES[usize::from(subtype)]);
     match subtype {
         0 => {
             let syn_ok = (len == 12 || len == 4) && flags & SYN != 0;
@@ -35,19 +36,22 @@ pub(super) fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u
             }
             let version = opt.u8_at(2)? & 0xF;
             if version > 1 {
-                line.print(format_args!(" Unknown Version ({version})"))?;
+                line.print(format_args!(" Unknown Version ({version})"));
                 return Ok(true);
             }
-            line.print(format_args!(" v{version}"))?;
+            line.text(" v");
+            line.num(version);
             if opt.u8_at(3)? & 0x80 != 0 {
-                line.text(" csum")?;
+                line.text(" csum");
             }
             if len == 12 || len >= 20 {
-                line.print(format_args!(" {{0x{:x}", opt.u64_at(4)?))?;
+                line.text(" {0x");
+                line.hex(opt.u64_at(4)?, 0);
                 if len >= 20 {
-                    line.print(format_args!(",0x{:x}", opt.u64_at(12)?))?;
+                    line.text(",0x");
+                    line.hex(opt.u64_at(12)?, 0);
                 }
-                line.text("}")?;
+                line.text("}");
             }
         }
         1 => {
@@ -59,26 +63,27 @@ pub(super) fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u
             }
             if len != 24 {
                 if opt.u8_at(2)? & 1 != 0 {
-                    line.text(" backup")?;
+                    line.text(" backup");
                 }
-                line.print(format_args!(" id {}", opt.u8_at(3)?))?;
+                line.text(" id ");
+                line.num(opt.u8_at(3)?);
             }
             match len {
-                12 => line.print(format_args!(
-                    " token 0x{:x} nonce 0x{:x}",
-                    opt.u32_at(4)?,
-                    opt.u32_at(8)?
-                ))?,
-                16 => line.print(format_args!(
-                    " hmac 0x{:x} nonce 0x{:x}",
-                    opt.u64_at(4)?,
-                    opt.u32_at(12)?
-                ))?,
+                12 => {
+                    line.text(" token 0x");
+                    line.hex(opt.u32_at(4)?.into(), 0);
+                    line.text(" nonce 0x");
+                    line.hex(opt.u32_at(8)?.into(), 0);
+                }
+                16 => {
+                    line.text(" hmac 0x");
+                    line.hex(opt.u64_at(4)?, 0);
+                    line.text(" nonce 0x");
+                    line.hex(opt.u32_at(12)?.into(), 0);
+                }
                 _ => {
-                    line.text(" hmac 0x")?;
-                    for b in opt.bytes_at(4, 20)? {
-                        line.print(format_args!("{b:02x}"))?;
-                    }
+                    line.text(" hmac 0x");
+                    line.hex_bytes(opt.bytes_at(4, 20)?);
                 }
             }
         }
@@ -88,59 +93,62 @@ pub(super) fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u
             }
             let f = opt.u8_at(3)?;
             if f & 0x10 != 0 {
-                line.text(" fin")?;
+                line.text(" fin");
             }
             let mut at = 4;
             let mut left = len - 4;
             if f & 0x01 != 0 {
-                line.text(" ack ")?;
+                line.text(" ack ");
                 if f & 0x02 != 0 {
                     if left < 8 {
                         return Ok(false);
                     }
-                    line.print(format_args!("{}", opt.u64_at(at)?))?;
+                    line.num(opt.u64_at(at)?);
                     at += 8;
                     left -= 8;
                 } else {
                     if left < 4 {
                         return Ok(false);
                     }
-                    line.print(format_args!("{}", opt.u32_at(at)?))?;
+                    line.num(opt.u32_at(at)?);
                     at += 4;
                     left -= 4;
                 }
             }
             if f & 0x04 != 0 {
-                line.text(" seq ")?;
+                line.text(" seq ");
                 if f & 0x08 != 0 {
                     if left < 8 {
                         return Ok(false);
                     }
-                    line.print(format_args!("{}", opt.u64_at(at)?))?;
+                    line.num(opt.u64_at(at)?);
                     at += 8;
                     left -= 8;
                 } else {
                     if left < 4 {
                         return Ok(false);
                     }
-                    line.print(format_args!("{}", opt.u32_at(at)?))?;
+                    line.num(opt.u32_at(at)?);
                     at += 4;
                     left -= 4;
                 }
                 if left < 4 {
                     return Ok(false);
                 }
-                line.print(format_args!(" subseq {}", opt.u32_at(at)?))?;
+                line.text(" subseq ");
+                line.num(opt.u32_at(at)?);
                 at += 4;
                 left -= 4;
                 if left < 2 {
                     return Ok(false);
                 }
-                line.print(format_args!(" len {}", opt.u16_at(at)?))?;
+                line.text(" len ");
+                line.num(opt.u16_at(at)?);
                 at += 2;
                 left -= 2;
                 if left >= 2 {
-                    line.print(format_args!(" csum 0x{:x}", opt.u16_at(at)?))?;
+                    line.text(" csum 0x");
+                    line.hex(opt.u16_at(at)?.into(), 0);
                     left -= 2;
                 }
             }
@@ -159,28 +167,39 @@ pub(super) fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u
                 0x0 => "v1",
                 _ => "[bad version/echo]",
             };
-            line.print(format_args!(" {echo} id {}", opt.u8_at(3)?))?;
+            line.byte(b' ');
+            line.text(echo);
+            line.text(" id ");
+            line.num(opt.u8_at(3)?);
             if matches!(len, 8 | 10 | 16 | 18) {
-                line.print(format_args!(" {}", Addr(opt.bytes_at(4, 4)?)))?;
+                line.byte(b' ');
+                line.addr(opt.bytes_at(4, 4)?);
                 if len == 10 || len == 18 {
-                    line.print(format_args!(":{}", opt.u16_at(8)?))?;
+                    line.text(":");
+                    line.num(opt.u16_at(8)?);
                 }
                 if len == 16 {
-                    line.print(format_args!(" hmac 0x{:x}", opt.u64_at(8)?))?;
+                    line.text(" hmac 0x");
+                    line.hex(opt.u64_at(8)?, 0);
                 }
                 if len == 18 {
-                    line.print(format_args!(" hmac 0x{:x}", opt.u64_at(10)?))?;
+                    line.text(" hmac 0x");
+                    line.hex(opt.u64_at(10)?, 0);
                 }
             } else {
-                line.print(format_args!(" {}", Addr(opt.bytes_at(4, 16)?)))?;
+                line.byte(b' ');
+                line.addr(opt.bytes_at(4, 16)?);
                 if len == 22 || len == 30 {
-                    line.print(format_args!(":{}", opt.u16_at(20)?))?;
+                    line.text(":");
+                    line.num(opt.u16_at(20)?);
                 }
                 if len == 28 {
-                    line.print(format_args!(" hmac 0x{:x}", opt.u64_at(20)?))?;
+                    line.text(" hmac 0x");
+                    line.hex(opt.u64_at(20)?, 0);
                 }
                 if len == 30 {
-                    line.print(format_args!(" hmac 0x{:x}", opt.u64_at(22)?))?;
+                    line.text(" hmac 0x");
+                    line.hex(opt.u64_at(22)?, 0);
                 }
             }
         }
@@ -188,9 +207,10 @@ pub(super) fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u
             if len < 4 {
                 return Ok(false);
             }
-            line.text(" id")?;
+            line.text(" id");
             for i in 0..len - 3 {
-                line.print(format_args!(" {}", opt.u8_at(3 + i)?))?;
+                line.text(" ");
+                line.num(opt.u8_at(3 + i)?);
             }
         }
         5 => {
@@ -198,25 +218,28 @@ pub(super) fn write_mptcp<W: Write>(line: &mut Line<'_, W>, opt: &[u8], flags: u
                 return Ok(false);
             }
             if opt.u8_at(2)? & 1 != 0 {
-                line.text(" backup")?;
+                line.text(" backup");
             } else {
-                line.text(" non-backup")?;
+                line.text(" non-backup");
             }
             if len == 4 {
-                line.print(format_args!(" id {}", opt.u8_at(3)?))?;
+                line.text(" id ");
+                line.num(opt.u8_at(3)?);
             }
         }
         6 => {
             if len != 12 {
                 return Ok(false);
             }
-            line.print(format_args!(" seq {}", opt.u64_at(4)?))?;
+            line.text(" seq ");
+            line.num(opt.u64_at(4)?);
         }
         7 => {
             if len != 12 {
                 return Ok(false);
             }
-            line.print(format_args!(" key 0x{:x}", opt.u64_at(4)?))?;
+            line.text(" key 0x");
+            line.hex(opt.u64_at(4)?, 0);
         }
         _ => {}
     }

@@ -2,11 +2,9 @@
 //! print-mptcp.c's `mptcp_print`, and after `length N` the HTTP and SSH
 //! printers of its port dispatch (app.rs).
 
-use std::io::Write;
-
 use super::app;
 use super::ip::Segment;
-use super::{in_cksum, Addr, Conversations, Get, Halt, Line, Step};
+use super::{in_cksum, Conversations, Get, Halt, Line, Step};
 
 const FIN: u8 = 0x01;
 pub(super) const SYN: u8 = 0x02;
@@ -15,20 +13,20 @@ pub(super) const ACK: u8 = 0x10;
 const URG: u8 = 0x20;
 
 /// Flag letters in the order of print-tcp.c's `tcp_flag_values`.
-const FLAG_LETTERS: [(u8, char); 8] = [
-    (0x01, 'F'),
-    (0x02, 'S'),
-    (0x04, 'R'),
-    (0x08, 'P'),
-    (0x10, '.'),
-    (0x20, 'U'),
-    (0x40, 'E'),
-    (0x80, 'W'),
+const FLAG_LETTERS: [(u8, u8); 8] = [
+    (0x01, b'F'),
+    (0x02, b'S'),
+    (0x04, b'R'),
+    (0x08, b'P'),
+    (0x10, b'.'),
+    (0x20, b'U'),
+    (0x40, b'E'),
+    (0x80, b'W'),
 ];
 
 /// Writes the TCP part of the line.
-pub(super) fn write<W: Write>(
-    line: &mut Line<'_, W>,
+pub(super) fn write(
+    line: &mut Line<'_>,
     conversations: &mut Conversations<'_>,
     seg: &Segment<'_>,
 ) -> Step {
@@ -36,22 +34,27 @@ pub(super) fn write<W: Write>(
     let tp = seg.tcp;
     let mut length = seg.length;
     if tp.len() < 4 {
-        line.print(format_args!("{} > {}:", Addr(seg.src), Addr(seg.dst)))?;
+        line.addr(seg.src);
+        line.text(" > ");
+        line.addr(seg.dst);
+        line.byte(b':');
         return Err(Halt::Trunc);
     }
     let sport = tp.u16_at(0)?;
     let dport = tp.u16_at(2)?;
     if seg.next_is_tcp {
-        line.print(format_args!(
-            "{}.{} > {}.{}: ",
-            Addr(seg.src),
-            sport,
-            Addr(seg.dst),
-            dport
-        ))?;
+        line.addr(seg.src);
+        line.byte(b'.');
+        line.num(sport);
+        line.text(" > ");
+        line.addr(seg.dst);
+        line.byte(b'.');
     } else {
-        line.print(format_args!("{sport} > {dport}: "))?;
+        line.num(sport);
+        line.text(" > ");
     }
+    line.num(dport);
+    line.text(": ");
     if tp.len() < 20 {
         return Err(Halt::Trunc);
     }
@@ -61,7 +64,7 @@ pub(super) fn write<W: Write>(
             " tcp {} [bad hdr length {} - too short, < 20]",
             length.wrapping_sub(hlen),
             hlen
-        ))?;
+        ));
         return Err(Halt::End);
     }
     let mut seq = tp.u32_at(4)?;
@@ -69,16 +72,16 @@ pub(super) fn write<W: Write>(
     let win = tp.u16_at(14)?;
     let urp = tp.u16_at(18)?;
     let flags = tp[13];
-    line.text("Flags [")?;
+    line.text("Flags [");
     if flags == 0 {
-        line.text("none")?;
+        line.text("none");
     }
     for (bit, letter) in FLAG_LETTERS {
         if flags & bit != 0 {
-            line.print(format_args!("{letter}"))?;
+            line.byte(letter);
         }
     }
-    line.text("]")?;
+    line.text("]");
 
     // Relative sequence numbers: print-tcp.c's tcp_seq_hash.
     let (mut rev, mut thseq, mut thack) = (false, 0u32, 0u32);
@@ -125,7 +128,7 @@ pub(super) fn write<W: Write>(
     if hlen > length {
         line.print(format_args!(
             " [bad hdr length {hlen} - too long, > {length}]"
-        ))?;
+        ));
         return Err(Halt::End);
     }
 
@@ -147,35 +150,40 @@ pub(super) fn write<W: Write>(
             in_cksum(&[&pseudo, data])
         };
         let field = tp.u16_at(16)?;
-        line.print(format_args!(", cksum 0x{field:04x}"))?;
+        line.text(", cksum 0x");
+        line.hex(field.into(), 4);
         if sum != 0 {
-            line.print(format_args!(
-                " (incorrect -> 0x{:04x})",
-                super::cksum_shouldbe(field, sum)
-            ))?;
+            line.text(" (incorrect -> 0x");
+            line.hex(super::cksum_shouldbe(field, sum).into(), 4);
+            line.byte(b')');
         } else {
-            line.text(" (correct)")?;
+            line.text(" (correct)");
         }
     }
 
     length -= hlen;
     if line.verbose > 1 || length > 0 || flags & (SYN | FIN | RST) != 0 {
-        line.print(format_args!(", seq {seq}"))?;
+        line.text(", seq ");
+        line.num(seq);
         if length > 0 {
-            line.print(format_args!(":{}", seq.wrapping_add(length)))?;
+            line.byte(b':');
+            line.num(seq.wrapping_add(length));
         }
     }
     if flags & ACK != 0 {
-        line.print(format_args!(", ack {ack}"))?;
+        line.text(", ack ");
+        line.num(ack);
     }
-    line.print(format_args!(", win {win}"))?;
+    line.text(", win ");
+    line.num(win);
     if flags & URG != 0 {
-        line.print(format_args!(", urg {urp}"))?;
+        line.text(", urg ");
+        line.num(urp);
     }
 
     if hlen > 20 {
         hlen -= 20;
-        line.text(", options [")?;
+        line.text(", options [");
         let options = Options {
             tp,
             flags,
@@ -188,25 +196,25 @@ pub(super) fn write<W: Write>(
         match options.write(line, hlen, &mut ch) {
             Ok(()) => {}
             Err(OptStop::Bad) => {
-                line.text("[bad opt]")?;
+                line.text("[bad opt]");
                 if ch.is_some() {
-                    line.text("]")?;
+                    line.text("]");
                 }
                 return Err(Halt::End);
             }
             Err(OptStop::Trunc) => {
-                let proto = line.proto;
-                line.print(format_args!(" [|{proto}]"))?;
+                line.trunc_mark();
                 if ch.is_some() {
-                    line.text(">")?;
+                    line.text(">");
                 }
                 return Err(Halt::End);
             }
             Err(OptStop::Halt(h)) => return Err(h),
         }
-        line.text("]")?;
+        line.text("]");
     }
-    line.print(format_args!(", length {length}"))?;
+    line.text(", length ");
+    line.num(length);
     write_payload(line, tp, sport, dport, flags, length)
 }
 
@@ -215,8 +223,8 @@ pub(super) fn write<W: Write>(
 /// truncation when the header was not captured whole; nothing for a RST
 /// with `-v` (its `print_tcp_rst_data` is not followed); else the port
 /// dispatch, of which the HTTP and SSH printers are followed.
-fn write_payload<W: Write>(
-    line: &mut Line<'_, W>,
+fn write_payload(
+    line: &mut Line<'_>,
     tp: &[u8],
     sport: u16,
     dport: u16,
@@ -231,7 +239,7 @@ fn write_payload<W: Write>(
         line.print(format_args!(
             " [remaining caplen({}) < header length({header_len})]",
             tp.len()
-        ))?;
+        ));
         return Err(Halt::Trunc);
     }
     if flags & RST != 0 && line.verbose > 0 {
@@ -257,12 +265,6 @@ impl From<Halt> for OptStop {
     }
 }
 
-impl From<std::io::Error> for OptStop {
-    fn from(e: std::io::Error) -> Self {
-        OptStop::Halt(Halt::Io(e))
-    }
-}
-
 struct Options<'a> {
     /// The TCP header (as captured and within the IP length).
     tp: &'a [u8],
@@ -277,17 +279,17 @@ struct Options<'a> {
 impl Options<'_> {
     /// The option loop of `tcp_print`; `hlen` is the option space the data
     /// offset announces; `ch` is the separator, set after the first option.
-    fn write<W: Write>(
+    fn write(
         &self,
-        line: &mut Line<'_, W>,
+        line: &mut Line<'_>,
         mut hlen: u32,
-        ch: &mut Option<char>,
+        ch: &mut Option<u8>,
     ) -> Result<(), OptStop> {
         let tp = self.tp;
         let mut cp = 20usize;
         while hlen > 0 {
             if let Some(c) = *ch {
-                line.print(format_args!("{c}"))?;
+                line.byte(c);
             }
             let opt = tp.u8_at(cp)?;
             cp += 1;
@@ -313,51 +315,53 @@ impl Options<'_> {
                     Ok(())
                 }
             };
-            let name = match opt {
-                0 => "eol",
-                1 => "nop",
-                2 => "mss",
-                3 => "wscale",
-                4 => "sackOK",
-                5 => "sack",
-                6 => "echo",
-                7 => "echoreply",
-                8 => "TS",
-                11 => "cc",
-                12 => "ccnew",
-                13 => "",
-                19 => "md5",
-                20 => "scps",
-                28 => "uto",
-                29 => "tcp-ao",
-                30 => "mptcp",
-                34 => "tfo",
-                254 => "exp",
-                _ => "",
-            };
-            if name.is_empty() && opt != 13 {
-                line.print(format_args!("unknown-{opt}"))?;
-            } else {
-                line.text(name)?;
+            match opt {
+                0 => line.text("eol"),
+                1 => line.text("nop"),
+                2 => line.text("mss"),
+                3 => line.text("wscale"),
+                4 => line.text("sackOK"),
+                5 => line.text("sack"),
+                6 => line.text("echo"),
+                7 => line.text("echoreply"),
+                8 => line.text("TS"),
+                11 => line.text("cc"),
+                12 => line.text("ccnew"),
+                13 => {}
+                19 => line.text("md5"),
+                20 => line.text("scps"),
+                28 => line.text("uto"),
+                29 => line.text("tcp-ao"),
+                30 => line.text("mptcp"),
+                34 => line.text("tfo"),
+                254 => line.text("exp"),
+                _ => {
+                    line.text("unknown-");
+                    line.num(opt);
+                }
             }
             let mut datalen: u32 = 0;
             match opt {
                 2 => {
                     datalen = 2;
                     lencheck(datalen)?;
-                    line.print(format_args!(" {}", tp.u16_at(cp)?))?;
+                    line.byte(b' ');
+                    line.num(tp.u16_at(cp)?);
                 }
                 3 => {
                     datalen = 1;
                     lencheck(datalen)?;
-                    line.print(format_args!(" {}", tp.u8_at(cp)?))?;
+                    line.byte(b' ');
+                    line.num(tp.u8_at(cp)?);
                 }
                 5 => {
                     datalen = len - 2;
                     if datalen & 7 != 0 {
-                        line.text(" invalid sack")?;
+                        line.text(" invalid sack");
                     } else {
-                        line.print(format_args!(" {} ", datalen / 8))?;
+                        line.byte(b' ');
+                        line.num(datalen / 8);
+                        line.byte(b' ');
                         let mut i = 0;
                         while i < datalen {
                             lencheck(i + 4)?;
@@ -367,7 +371,11 @@ impl Options<'_> {
                             let base = if self.rev { self.thseq } else { self.thack };
                             s = s.wrapping_sub(base);
                             e = e.wrapping_sub(base);
-                            line.print(format_args!("{{{s}:{e}}}"))?;
+                            line.byte(b'{');
+                            line.num(s);
+                            line.byte(b':');
+                            line.num(e);
+                            line.byte(b'}');
                             i += 8;
                         }
                     }
@@ -375,31 +383,29 @@ impl Options<'_> {
                 6 | 7 | 11 | 12 | 13 => {
                     datalen = 4;
                     lencheck(datalen)?;
-                    line.print(format_args!(" {}", tp.u32_at(cp)?))?;
+                    line.byte(b' ');
+                    line.num(tp.u32_at(cp)?);
                 }
                 8 => {
                     datalen = 8;
                     lencheck(datalen)?;
-                    line.print(format_args!(
-                        " val {} ecr {}",
-                        tp.u32_at(cp)?,
-                        tp.u32_at(cp + 4)?
-                    ))?;
+                    line.text(" val ");
+                    line.num(tp.u32_at(cp)?);
+                    line.text(" ecr ");
+                    line.num(tp.u32_at(cp + 4)?);
                 }
                 19 => {
                     datalen = 16;
                     lencheck(datalen)?;
-                    line.text(" ")?;
+                    line.text(" ");
                     // Debian's tcpdump is built with libcrypto, without -M.
                     if !self.payload_complete {
-                        line.text("snaplen too short, ")?;
+                        line.text("snaplen too short, ");
                     } else {
-                        line.text("shared secret not supplied with -M, ")?;
+                        line.text("shared secret not supplied with -M, ");
                     }
-                    line.text("can't check - ")?;
-                    for i in 0..16 {
-                        line.print(format_args!("{:02x}", tp.u8_at(cp + i)?))?;
-                    }
+                    line.text("can't check - ");
+                    line.hex_bytes(tp.bytes_at(cp, 16)?);
                 }
                 20 => {
                     datalen = 2;
@@ -408,22 +414,22 @@ impl Options<'_> {
                         " cap {:02x} id {}",
                         tp.u8_at(cp)?,
                         tp.u8_at(cp + 1)?
-                    ))?;
+                    ));
                 }
                 29 => {
                     datalen = len - 2;
                     if datalen < 2 {
-                        line.text(" (invalid)")?;
+                        line.text(" (invalid)");
                     } else {
                         lencheck(1)?;
-                        line.print(format_args!(" keyid {}", tp.u8_at(cp)?))?;
+                        line.print(format_args!(" keyid {}", tp.u8_at(cp)?));
                         lencheck(2)?;
-                        line.print(format_args!(" rnextkeyid {}", tp.u8_at(cp + 1)?))?;
+                        line.print(format_args!(" rnextkeyid {}", tp.u8_at(cp + 1)?));
                         if datalen > 2 {
-                            line.text(" mac 0x")?;
+                            line.text(" mac 0x");
                             for i in 2..datalen {
                                 lencheck(i + 1)?;
-                                line.print(format_args!("{:02x}", tp.u8_at(cp + i as usize)?))?;
+                                line.hex(tp.u8_at(cp + i as usize)?.into(), 2);
                             }
                         }
                     }
@@ -433,13 +439,13 @@ impl Options<'_> {
                     datalen = 2;
                     lencheck(datalen)?;
                     let mut utoval = u32::from(tp.u16_at(cp)?);
-                    line.print(format_args!(" 0x{utoval:x}"))?;
+                    line.print(format_args!(" 0x{utoval:x}"));
                     if utoval & 1 != 0 {
                         utoval = (utoval >> 1) * 60;
                     } else {
                         utoval >>= 1;
                     }
-                    line.print(format_args!(" {utoval}"))?;
+                    line.print(format_args!(" {utoval}"));
                 }
                 30 => {
                     datalen = len - 2;
@@ -452,8 +458,8 @@ impl Options<'_> {
                 34 => {
                     datalen = len - 2;
                     lencheck(datalen)?;
-                    line.text(" ")?;
-                    write_fastopen(line, &tp[cp..cp + datalen as usize], false)?;
+                    line.text(" ");
+                    write_fastopen(line, &tp[cp..cp + datalen as usize], false);
                 }
                 254 => {
                     datalen = len - 2;
@@ -462,21 +468,21 @@ impl Options<'_> {
                         return Err(OptStop::Bad);
                     }
                     let magic = tp.u16_at(cp)?;
-                    line.text("-")?;
+                    line.text("-");
                     if magic == 0xF989 {
-                        write_fastopen(line, &tp[cp + 2..cp + datalen as usize], true)?;
+                        write_fastopen(line, &tp[cp + 2..cp + datalen as usize], true);
                     } else {
-                        line.print(format_args!("{magic:04x}"))?;
+                        line.print(format_args!("{magic:04x}"));
                     }
                 }
                 _ => {
                     datalen = len - 2;
                     if datalen > 0 {
-                        line.text(" 0x")?;
+                        line.text(" 0x");
                     }
                     for i in 0..datalen {
                         lencheck(i + 1)?;
-                        line.print(format_args!("{:02x}", tp.u8_at(cp + i as usize)?))?;
+                        line.hex(tp.u8_at(cp + i as usize)?.into(), 2);
                     }
                 }
             }
@@ -487,9 +493,9 @@ impl Options<'_> {
                 datalen += 1;
             }
             if datalen != len {
-                line.print(format_args!("[len {len}]"))?;
+                line.print(format_args!("[len {len}]"));
             }
-            *ch = Some(',');
+            *ch = Some(b',');
             if opt == 0 {
                 break;
             }
@@ -499,19 +505,16 @@ impl Options<'_> {
 }
 
 /// `print_tcp_fastopen_option`.
-fn write_fastopen<W: Write>(line: &mut Line<'_, W>, cookie: &[u8], experimental: bool) -> Step {
+fn write_fastopen(line: &mut Line<'_>, cookie: &[u8], experimental: bool) {
     if experimental {
-        line.text("tfo")?;
+        line.text("tfo");
     }
     if cookie.is_empty() {
-        line.text(" cookiereq")
+        line.text(" cookiereq");
     } else if cookie.len() & 1 != 0 || cookie.len() < 4 || cookie.len() > 16 {
-        line.text(" (invalid)")
+        line.text(" (invalid)");
     } else {
-        line.text(" cookie ")?;
-        for b in cookie {
-            line.print(format_args!("{b:02x}"))?;
-        }
-        Ok(())
+        line.text(" cookie ");
+        line.hex_bytes(cookie);
     }
 }

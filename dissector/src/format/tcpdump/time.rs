@@ -1,8 +1,6 @@
 //! Timestamps as tcpdump's `ts_print` writes them (util-print.c), in UTC.
 
-use std::io::{self, Write};
-
-use super::TimestampStyle;
+use super::{two_digits, Line, TimestampStyle};
 
 /// A `struct timeval`: seconds and microseconds, as libpcap hands tcpdump a
 /// record's time at its default (microsecond) precision.
@@ -54,27 +52,24 @@ impl Clock {
     /// Writes the timestamp of a packet taken at `tv` (with its trailing
     /// space), and moves the reference as tcpdump does. Called once for every
     /// packet of the capture, printed or not.
-    pub(super) fn write(
-        &mut self,
-        out: &mut impl Write,
-        style: TimestampStyle,
-        tv: TimeVal,
-    ) -> io::Result<()> {
+    pub(super) fn write(&mut self, line: &mut Line<'_>, style: TimestampStyle, tv: TimeVal) {
         match style {
             TimestampStyle::Default => {
-                write_hmsfrac(out, tv, false)?;
-                out.write_all(b" ")
+                write_hmsfrac(line, tv, false);
+                line.byte(b' ');
             }
-            TimestampStyle::None => Ok(()),
+            TimestampStyle::None => {}
             TimestampStyle::Epoch => {
                 // `(unsigned)sec`: the low 32 bits, and an error when the top one is set.
                 let sec = tv.sec as u32;
                 if sec & 0x8000_0000 != 0 {
-                    out.write_all(b"[Error converting time]")?;
+                    line.text("[Error converting time]");
                 } else {
-                    write!(out, "{}.{:06}", sec, tv.usec)?;
+                    line.num(sec);
+                    line.byte(b'.');
+                    line.padded(tv.usec, 6, b'0');
                 }
-                out.write_all(b" ")
+                line.byte(b' ');
             }
             TimestampStyle::Delta | TimestampStyle::SinceFirst => {
                 if !self.reference.is_set() {
@@ -86,17 +81,16 @@ impl Clock {
                 } else {
                     tv.minus(self.reference)
                 };
-                out.write_all(if negative { b"-" } else { b" " })?;
-                write_hmsfrac(out, delta, false)?;
-                out.write_all(b" ")?;
+                line.byte(if negative { b'-' } else { b' ' });
+                write_hmsfrac(line, delta, false);
+                line.byte(b' ');
                 if style == TimestampStyle::Delta {
                     self.reference = tv;
                 }
-                Ok(())
             }
             TimestampStyle::Date => {
-                write_hmsfrac(out, tv, true)?;
-                out.write_all(b" ")
+                write_hmsfrac(line, tv, true);
+                line.byte(b' ');
             }
         }
     }
@@ -112,38 +106,43 @@ impl Clock {
 }
 
 /// `ts_date_hmsfrac_print` in UTC: `[YYYY-MM-DD ]HH:MM:SS.ffffff`.
-fn write_hmsfrac(out: &mut impl Write, tv: TimeVal, with_date: bool) -> io::Result<()> {
+fn write_hmsfrac(line: &mut Line<'_>, tv: TimeVal, with_date: bool) {
     if (tv.sec as u32) & 0x8000_0000 != 0 {
-        return out.write_all(b"[Error converting time]");
+        line.text("[Error converting time]");
+        return;
     }
     let days = tv.sec / 86_400;
     let secs = tv.sec % 86_400;
     if with_date {
-        let (y, m, d) = civil_from_days(days as i64);
-        write!(out, "{y:04}-{m:02}-{d:02} ")?;
+        let (y, m, d) = civil_from_days(days);
+        line.padded(y, 4, b'0');
+        let mut date = *b"-mm-dd ";
+        date[1..3].copy_from_slice(&two_digits(m.into()));
+        date[4..6].copy_from_slice(&two_digits(d.into()));
+        line.bytes(&date);
     }
-    write!(
-        out,
-        "{:02}:{:02}:{:02}.{:06}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        tv.usec
-    )
+    let mut time = *b"HH:MM:SS.ffffff";
+    time[0..2].copy_from_slice(&two_digits(secs / 3600));
+    time[3..5].copy_from_slice(&two_digits(secs / 60 % 60));
+    time[6..8].copy_from_slice(&two_digits(secs % 60));
+    time[9..11].copy_from_slice(&two_digits(tv.usec / 10_000));
+    time[11..13].copy_from_slice(&two_digits(tv.usec / 100 % 100));
+    time[13..15].copy_from_slice(&two_digits(tv.usec % 100));
+    line.bytes(&time);
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
-/// calendar (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// calendar (H. Hinnant's `civil_from_days`, for days not before 1970).
+fn civil_from_days(days: u64) -> (u64, u32, u32) {
     let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+    let era = z / 146_097;
+    let doe = z % 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let y = yoe + era * 400 + u64::from(m <= 2);
     (y, m, d)
 }
 
@@ -152,9 +151,14 @@ mod tests {
     use super::*;
 
     fn render(clock: &mut Clock, style: TimestampStyle, ns: u64) -> String {
-        let mut out = Vec::new();
-        clock.write(&mut out, style, TimeVal::from_ns(ns)).unwrap();
-        String::from_utf8(out).unwrap()
+        let mut buf = Vec::new();
+        let mut line = Line {
+            buf: &mut buf,
+            proto: "",
+            verbose: 0,
+        };
+        clock.write(&mut line, style, TimeVal::from_ns(ns));
+        String::from_utf8(buf).unwrap()
     }
 
     #[test]
