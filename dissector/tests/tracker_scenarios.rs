@@ -45,28 +45,37 @@ impl Script {
     }
     /// A segment from the client (`c2s`) or the server.
     fn send(&mut self, c2s: bool, flags: u16, seq: u32, ack: u32, len: u32) -> Annotation {
-        let (src, dst) = if c2s {
-            (ep(1, 40000), ep(2, 80))
-        } else {
-            (ep(2, 80), ep(1, 40000))
-        };
         self.frame += 1;
         self.ts += 1_000_000; // 1 ms apart
         let seg = Segment {
-            src,
-            dst,
-            seq,
-            ack,
-            flags: TcpFlags(flags),
-            window: 1000,
             payload_len: len,
             options: HandshakeOptions {
                 mss: (flags & S != 0).then_some(1460),
                 ..HandshakeOptions::default()
             },
-            warnings: Default::default(),
+            ..segment(c2s, 40000, flags, seq, ack)
         };
         self.tracker.observe(self.frame, self.ts, &seg, None)
+    }
+}
+
+/// A segment between a client on `port` of 192.0.2.1 and 192.0.2.2:80.
+fn segment(c2s: bool, port: u16, flags: u16, seq: u32, ack: u32) -> Segment {
+    let (src, dst) = if c2s {
+        (ep(1, port), ep(2, 80))
+    } else {
+        (ep(2, 80), ep(1, port))
+    };
+    Segment {
+        src,
+        dst,
+        seq,
+        ack,
+        flags: TcpFlags(flags),
+        window: 1000,
+        payload_len: 0,
+        options: HandshakeOptions::default(),
+        warnings: Default::default(),
     }
 }
 
@@ -334,26 +343,6 @@ fn a_million_syn_only_connections_stay_under_the_cap() {
     // Every connection got a verdict: evicted ones during the run, the rest at the end.
     ended += tracker.finish().len();
     assert_eq!(ended, 1_000_000);
-}
-
-/// A segment between a client on `port` of 192.0.2.1 and 192.0.2.2:80.
-fn segment(c2s: bool, port: u16, flags: u16, seq: u32, ack: u32) -> Segment {
-    let (src, dst) = if c2s {
-        (ep(1, port), ep(2, 80))
-    } else {
-        (ep(2, 80), ep(1, port))
-    };
-    Segment {
-        src,
-        dst,
-        seq,
-        ack,
-        flags: TcpFlags(flags),
-        window: 1000,
-        payload_len: 0,
-        options: HandshakeOptions::default(),
-        warnings: Default::default(),
-    }
 }
 
 const MS: u64 = 1_000_000;

@@ -1,21 +1,19 @@
 //! Legacy pcap: a 24-byte file header, then records of a 16-byte header
 //! (24 bytes in the "modified" Kuznetzov variant) and the captured bytes.
 //!
-//! Nothing here allocates per record: pcap-parser's frame parsers borrow.
+//! Nothing here allocates per record. pcap-parser reads the file header; a
+//! record's header is four numbers at fixed places, read here directly (the
+//! crate's frame parser adds a nom result per record to the same reads).
 //!
 //! Timestamps: seconds are unsigned (as the format's specification says); a
 //! fractional part of a second or more (seen in fuzzed files) simply carries
 //! into the seconds. The link type field is masked to its low 26 bits, as
 //! libpcap does (the upper bits carry FCS information).
 
-use pcap_parser::{
-    parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
-};
+use pcap_parser::parse_pcap_header;
 
 use super::stream::Stream;
-use super::{
-    io_error, parse_failure, read_u32, CaptureError, CaptureErrorKind, CaptureFormat, LinkType,
-};
+use super::{io_error, read_u32, CaptureError, CaptureErrorKind, CaptureFormat, LinkType};
 use super::{Record, MAX_CAPLEN};
 
 /// Size of the pcap file header.
@@ -146,7 +144,12 @@ impl PcapParser {
                 Err(CaptureError::new(start, CaptureErrorKind::Truncated))
             };
         }
-        let caplen = read_u32(stream.available(), 8, self.kind.big_endian());
+        // Seconds, fraction, captured length, original length (the modified
+        // variant's eight more bytes say nothing a reader needs).
+        let header = stream.available();
+        let big_endian = self.kind.big_endian();
+        let field = |at| read_u32(header, at, big_endian);
+        let (ts_sec, ts_frac, caplen, orig_len) = (field(0), field(4), field(8), field(12));
         if caplen > MAX_CAPLEN {
             return Err(CaptureError::corrupt(
                 start,
@@ -157,35 +160,16 @@ impl PcapParser {
         if !stream.fill(total).map_err(io_error(start))? {
             return Err(CaptureError::new(start, CaptureErrorKind::Truncated));
         }
-        let bytes = stream.available().get(..total).unwrap_or(&[]);
-        let parsed = match self.kind {
-            PcapKind::Standard {
-                big_endian: false, ..
-            } => parse_pcap_frame(bytes),
-            PcapKind::Standard {
-                big_endian: true, ..
-            } => parse_pcap_frame_be(bytes),
-            PcapKind::Modified => parse_pcap_frame_modified(bytes),
-        };
-        let block = match parsed {
-            Ok((_, block)) => block,
-            Err(e) => {
-                return Err(CaptureError::corrupt(
-                    start,
-                    format!("bad pcap record: {}", parse_failure(&e)),
-                ));
-            }
-        };
-        let ts_ns = u64::from(block.ts_sec) * 1_000_000_000
-            + u64::from(block.ts_usec) * self.kind.ns_per_fraction();
-        let kept = block.data.len().min(self.snaplen as usize);
+        let ts_ns =
+            u64::from(ts_sec) * 1_000_000_000 + u64::from(ts_frac) * self.kind.ns_per_fraction();
+        let kept = caplen.min(self.snaplen) as usize;
         let data_start = stream.position() + header_len;
         let record = Record {
             data: data_start..data_start + kept,
             ts_ns,
             link_type: self.link_type,
             interface: 0,
-            orig_len: block.origlen,
+            orig_len,
         };
         stream.consume(total);
         Ok(Some(record))
