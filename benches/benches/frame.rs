@@ -7,17 +7,18 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use synack_benches::inputs::FRAME_INPUTS;
+use synack_benches::inputs::{Aligned, FRAME_INPUTS};
 use synack_benches::parsers::{self, BlackBox};
 
 fn frame(c: &mut Criterion) {
     for input in FRAME_INPUTS {
+        let aligned = Aligned::new(&input);
         let mut group = c.benchmark_group(format!("frame/{}", input.name));
         group.throughput(Throughput::Elements(1));
         macro_rules! parser {
             ($name:literal, $read_all:path) => {
                 group.bench_function($name, |b| {
-                    b.iter(|| $read_all(black_box(input.bytes), &mut BlackBox))
+                    b.iter(|| $read_all(black_box(aligned.bytes()), &mut BlackBox))
                 });
             };
         }

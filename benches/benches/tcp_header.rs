@@ -6,18 +6,19 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use synack_benches::inputs::TCP_INPUTS;
+use synack_benches::inputs::{Aligned, TCP_INPUTS};
 use synack_benches::parsers::{self, BlackBox};
 
 fn tcp_header(c: &mut Criterion) {
     for input in TCP_INPUTS {
+        let aligned = Aligned::new(&input);
         let mut group = c.benchmark_group(format!("tcp/{}", input.name));
         group.throughput(Throughput::Elements(1));
         // Direct calls (no function pointers), so each read_all can be inlined alike.
         macro_rules! parser {
             ($name:literal, $read_all:path) => {
                 group.bench_function($name, |b| {
-                    b.iter(|| $read_all(black_box(input.bytes), &mut BlackBox))
+                    b.iter(|| $read_all(black_box(aligned.bytes()), &mut BlackBox))
                 });
             };
         }

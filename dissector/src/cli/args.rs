@@ -214,8 +214,9 @@ pub struct ConnsArgs {
     #[arg(short = 'n', action = ArgAction::Count)]
     pub numeric: u8,
 
-    /// Track connections on N threads (a capture file only): each thread reads
-    /// the file and tracks the connections whose flow key hashes to it.
+    /// Track connections on N threads (a capture file only): this thread
+    /// reads and decodes the file, and hands each packet to the thread that
+    /// tracks the connections whose flow key hashes to it.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: u64,
 
