@@ -180,3 +180,17 @@ pub const TCP_INPUTS: [Input; 4] = [TCP_SYN, TCP_DATA, TCP_ACK_SACK3, TCP_BARE];
 
 /// The whole-frame inputs (Ethernet link type).
 pub const FRAME_INPUTS: [Input; 3] = [ETH_IPV4_SYN, ETH_IPV6_SYN, ETH_IPV4_SACK3];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligned_copies_keep_the_bytes_at_a_cache_line() {
+        for input in TCP_INPUTS.iter().chain(&FRAME_INPUTS) {
+            let aligned = Aligned::new(input);
+            assert_eq!(aligned.bytes(), input.bytes);
+            assert_eq!(aligned.bytes().as_ptr() as usize % 64, 0);
+        }
+    }
+}
