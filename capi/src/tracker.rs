@@ -6,7 +6,7 @@ use std::ffi::{c_char, CStr, CString};
 
 use synack_core::capture::{LinkType, Packet};
 use synack_core::frame::Unsupported;
-use synack_dissector::pipeline::{Outcome, Pipeline};
+use synack_dissector::pipeline::{Outcome, Pipeline, Skipped};
 use synack_dissector::tracker::{EndReason, TrackerConfig};
 use synack_dissector::verdict::Verdict;
 
@@ -52,13 +52,13 @@ impl synack_tracker {
                     c_frame,
                 )))
             }
-            Outcome::TcpFragment | Outcome::NotTcp => Ok(None),
-            Outcome::Unsupported(Unsupported::LinkType(l)) => Err(Failure::new(
+            Outcome::Skipped(Skipped::TcpFragment | Skipped::NotTcp) => Ok(None),
+            Outcome::Skipped(Skipped::Unsupported(Unsupported::LinkType(l))) => Err(Failure::new(
                 synack_status::ErrUnsupported,
                 format!("frame {}: link type {} is not supported", packet.frame, l.0),
             )),
-            Outcome::Unsupported(_) => Ok(None),
-            Outcome::Malformed(e) => Err(Failure::new(
+            Outcome::Skipped(Skipped::Unsupported(_)) => Ok(None),
+            Outcome::Skipped(Skipped::Malformed(e)) => Err(Failure::new(
                 synack_status::ErrMalformed,
                 format!("frame {}: {e}", packet.frame),
             )),

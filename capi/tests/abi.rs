@@ -19,7 +19,7 @@ use synack::types::*;
 use synack_core::capture::CaptureReader;
 use synack_core::flow::Endpoint;
 use synack_dissector::annotation::{Direction, Role};
-use synack_dissector::pipeline::{Outcome, Pipeline};
+use synack_dissector::pipeline::{Outcome, Pipeline, Skipped};
 use synack_dissector::tracker::TrackerConfig;
 use synack_dissector::verdict::{ConnectionFacts, SideOptions, Verdict};
 
@@ -469,11 +469,13 @@ fn compare_capture(capture: &Path) -> (usize, usize) {
                 };
                 assert_eq!(c.direction as i32, dir_src);
             }
-            Outcome::Malformed(_) => assert!(
+            Outcome::Skipped(Skipped::Malformed(_)) => assert!(
                 status == ERR_MALFORMED,
                 "{frame_what}: malformed, C ABI says {status}"
             ),
-            Outcome::Unsupported(synack_core::frame::Unsupported::LinkType(_)) => {
+            Outcome::Skipped(Skipped::Unsupported(synack_core::frame::Unsupported::LinkType(
+                _,
+            ))) => {
                 assert_eq!(status, ERR_UNSUPPORTED, "{frame_what}")
             }
             _ => assert_eq!(status, NOT_TCP, "{frame_what}"),

@@ -19,6 +19,13 @@ pub enum Outcome<'a> {
         /// What synack says about it.
         annotation: Annotation,
     },
+    /// No TCP segment to track, and why.
+    Skipped(Skipped),
+}
+
+/// Why a record gives no TCP segment to track.
+#[derive(Debug)]
+pub enum Skipped {
     /// A later IP fragment of a TCP datagram (no TCP header in it).
     TcpFragment,
     /// Not TCP.
@@ -27,30 +34,6 @@ pub enum Outcome<'a> {
     Unsupported(Unsupported),
     /// Could not be decoded down to TCP: the frame is reported, the capture goes on.
     Malformed(FrameError),
-}
-
-/// Why a record gives no segment to track: [`Outcome`]'s other cases.
-#[derive(Debug)]
-pub enum Skipped {
-    /// A later IP fragment of a TCP datagram.
-    TcpFragment,
-    /// Not TCP.
-    NotTcp,
-    /// May carry TCP, but out of scope.
-    Unsupported(Unsupported),
-    /// Could not be decoded down to TCP.
-    Malformed(FrameError),
-}
-
-impl From<Skipped> for Outcome<'_> {
-    fn from(skipped: Skipped) -> Self {
-        match skipped {
-            Skipped::TcpFragment => Outcome::TcpFragment,
-            Skipped::NotTcp => Outcome::NotTcp,
-            Skipped::Unsupported(u) => Outcome::Unsupported(u),
-            Skipped::Malformed(e) => Outcome::Malformed(e),
-        }
-    }
 }
 
 /// Decodes `packet` down to its TCP header.
@@ -110,7 +93,7 @@ impl Pipeline {
     pub fn process<'a>(&mut self, packet: &Packet<'a>) -> Outcome<'a> {
         let frame = match tcp_frame(packet) {
             Ok(frame) => frame,
-            Err(skipped) => return skipped.into(),
+            Err(skipped) => return Outcome::Skipped(skipped),
         };
         let (segment, checksum_ok) = segment_of(&frame, self.verify_checksums);
         let annotation = self

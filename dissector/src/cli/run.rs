@@ -10,7 +10,7 @@ use synack_core::frame::Layer;
 use crate::format::table::Table;
 use crate::format::tcpdump::{TcpdumpOptions, TcpdumpPrinter};
 use crate::format::{json, text};
-use crate::pipeline::{Outcome, Pipeline};
+use crate::pipeline::{Outcome, Pipeline, Skipped};
 use crate::plugin_host::PluginHost;
 use crate::tracker::TrackerConfig;
 use crate::verdict::Verdict;
@@ -118,16 +118,24 @@ impl Warner {
 
     #[inline]
     pub(super) fn outcome(&mut self, packet: &Packet<'_>, outcome: &Outcome<'_>) {
-        if matches!(outcome, Outcome::Malformed(_) | Outcome::Unsupported(_)) {
-            self.unreadable(packet, outcome);
+        if let Outcome::Skipped(skipped) = outcome {
+            self.skipped(packet, skipped);
+        }
+    }
+
+    /// Warns about a record skipped because it could not be read.
+    #[inline]
+    pub(super) fn skipped(&mut self, packet: &Packet<'_>, skipped: &Skipped) {
+        if matches!(skipped, Skipped::Malformed(_) | Skipped::Unsupported(_)) {
+            self.unreadable(packet, skipped);
         }
     }
 
     #[cold]
-    fn unreadable(&mut self, packet: &Packet<'_>, outcome: &Outcome<'_>) {
-        match outcome {
-            Outcome::Malformed(e) => Self::warn(format_args!("frame {}: {e}", packet.frame)),
-            Outcome::Unsupported(synack_core::frame::Unsupported::LinkType(l))
+    fn unreadable(&mut self, packet: &Packet<'_>, skipped: &Skipped) {
+        match skipped {
+            Skipped::Malformed(e) => Self::warn(format_args!("frame {}: {e}", packet.frame)),
+            Skipped::Unsupported(synack_core::frame::Unsupported::LinkType(l))
                 if !self.unsupported_links.contains(l) =>
             {
                 self.unsupported_links.push(*l);
@@ -208,7 +216,7 @@ impl Runner<'_> {
                     text::write_annotation(out, frame, annotation)?;
                 }
             }
-            Outcome::Malformed(e) if e.layer == Layer::Tcp => {
+            Outcome::Skipped(Skipped::Malformed(e)) if e.layer == Layer::Tcp => {
                 // tcpdump prints these with an error mark; so does the printer.
                 if printer.write_frame(out, packet)? && text {
                     text::write_malformed(out, e)?;

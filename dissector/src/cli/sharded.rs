@@ -171,7 +171,7 @@ fn read(
         let frame = match tcp_frame(&packet) {
             Ok(frame) => frame,
             Err(skipped) => {
-                warner.outcome(&packet, &skipped.into());
+                warner.skipped(&packet, &skipped);
                 continue;
             }
         };
