@@ -296,38 +296,80 @@ impl<'a> OptionIter<'a> {
 
     /// Ends the walk at an option that cannot be read: the kind is the last
     /// byte (`len` is `None`), the length is below 2, or it runs past the bytes.
-    #[cold]
-    #[inline(never)]
+    #[inline]
     fn unreadable(&mut self, kind: u8, len: Option<u8>) -> MalformedOption {
         let remaining = std::mem::take(&mut self.rest).len();
+        MalformedOption::unreadable(self.total - remaining, kind, len, remaining, self.cut)
+    }
+
+    /// Reads an option of kind `kind` (neither EOL nor NOP) from the bytes
+    /// after its kind byte: any kind, and any length, right or wrong.
+    #[inline]
+    fn walk_on(&mut self, kind: u8, after_kind: &'a [u8]) -> Item<'a> {
+        match *after_kind {
+            [len, ..] if len >= 2 && usize::from(len) <= after_kind.len() + 1 => {
+                let (value, after) = after_kind[1..].split_at(usize::from(len) - 2);
+                self.rest = after;
+                match typed(kind, value) {
+                    Some(option) => Ok(option),
+                    None => {
+                        let offset = self.total - self.rest.len() - usize::from(len);
+                        Err(MalformedOption::wrong_length(offset, kind, value))
+                    }
+                }
+            }
+            [] => Err(self.unreadable(kind, None)),
+            [len, ..] => Err(self.unreadable(kind, Some(len))),
+        }
+    }
+}
+
+// The reports of malformed options are built out of line, from plain values:
+// a walk that lent itself to them would have to live in memory, not in
+// registers, wherever its caller's code may touch memory.
+impl MalformedOption {
+    /// An option at `offset` that cannot be read, with `remaining` bytes
+    /// left from its kind; `cut`: the capture ended there.
+    #[cold]
+    #[inline(never)]
+    fn unreadable(
+        offset: usize,
+        kind: u8,
+        len: Option<u8>,
+        remaining: usize,
+        cut: bool,
+    ) -> MalformedOption {
         let reason = match len {
-            None if self.cut => MalformedReason::CutByCapture { captured: 1 },
+            None if cut => MalformedReason::CutByCapture { captured: 1 },
             None => MalformedReason::MissingLength,
             Some(len) if len < 2 => MalformedReason::LengthBelowTwo(len),
-            Some(_) if self.cut => MalformedReason::CutByCapture {
+            Some(_) if cut => MalformedReason::CutByCapture {
                 captured: remaining,
             },
             Some(len) => MalformedReason::PastHeader { len, remaining },
         };
         MalformedOption {
-            offset: self.total - remaining,
+            offset,
             kind,
             len,
             reason,
         }
     }
 
-    /// An option whose length does not fit its kind; the walk goes on after
-    /// it, as its length byte is within the header.
+    /// An option at `offset` whose length does not fit its kind (the walk
+    /// goes on after it, as its length byte is within the header).
     #[cold]
     #[inline(never)]
-    fn wrong_length(&self, kind: u8, len: u8, expected: &'static str) -> MalformedOption {
-        let offset = self.total - self.rest.len() - usize::from(len);
+    fn wrong_length(offset: usize, kind: u8, value: &[u8]) -> MalformedOption {
+        let len = (value.len() + 2) as u8;
         MalformedOption {
             offset,
             kind,
             len: Some(len),
-            reason: MalformedReason::WrongLength { len, expected },
+            reason: MalformedReason::WrongLength {
+                len,
+                expected: expected_length(kind, value),
+            },
         }
     }
 }
@@ -338,28 +380,43 @@ impl<'a> Iterator for OptionIter<'a> {
     #[inline]
     fn next(&mut self) -> Option<Item<'a>> {
         let rest = self.rest;
-        Some(match *rest {
-            [] => return None,
-            [1, ..] => {
-                self.rest = &rest[1..];
-                Ok(TcpOption::Nop)
+        let (&kind, after_kind) = rest.split_first()?;
+        // The options of nearly every segment, each matched with the one
+        // length its kind allows and returned from its own arm, so that a
+        // caller's match on the option compiles to a jump straight to its
+        // arm; any other kind or length takes `walk_on`.
+        let option = match (kind, after_kind) {
+            (1, _) => {
+                self.rest = after_kind;
+                TcpOption::Nop
             }
-            [0, ..] => {
-                self.padding = &rest[1..];
-                self.rest = &[];
-                Ok(TcpOption::Eol)
-            }
-            [kind, len, ..] if len >= 2 && usize::from(len) <= rest.len() => {
-                let (option, after) = rest.split_at(usize::from(len));
+            (8, &[10, a0, a1, a2, a3, b0, b1, b2, b3, ref after @ ..]) => {
                 self.rest = after;
-                match typed(kind, &option[2..]) {
-                    Some(option) => Ok(option),
-                    None => Err(self.wrong_length(kind, len, expected_length(kind, &option[2..]))),
+                TcpOption::Timestamps {
+                    tsval: u32::from_be_bytes([a0, a1, a2, a3]),
+                    tsecr: u32::from_be_bytes([b0, b1, b2, b3]),
                 }
             }
-            [kind] => Err(self.unreadable(kind, None)),
-            [kind, len, ..] => Err(self.unreadable(kind, Some(len))),
-        })
+            (2, &[4, hi, lo, ref after @ ..]) => {
+                self.rest = after;
+                TcpOption::Mss(u16::from_be_bytes([hi, lo]))
+            }
+            (3, &[3, shift, ref after @ ..]) => {
+                self.rest = after;
+                TcpOption::WindowScale(shift)
+            }
+            (4, &[2, ref after @ ..]) => {
+                self.rest = after;
+                TcpOption::SackPermitted
+            }
+            (0, padding) => {
+                self.padding = padding;
+                self.rest = &[];
+                TcpOption::Eol
+            }
+            _ => return Some(self.walk_on(kind, after_kind)),
+        };
+        Some(Ok(option))
     }
 }
 
@@ -646,6 +703,28 @@ mod tests {
         assert_eq!(walk(&bytes), vec![Ok(TcpOption::Nop), Ok(TcpOption::Eol)]);
         assert_eq!(OptionIter::padding(&bytes), &[2, 4]);
         assert_eq!(OptionIter::padding(&[1, 1]), &[] as &[u8]);
+    }
+
+    #[test]
+    fn the_common_options_read_as_the_general_walk_reads_them() {
+        // `next` takes MSS, window scale, SACK-permitted and timestamps with
+        // their one right length by their own patterns; `typed` is the
+        // general rule. Both must agree, followed by anything or nothing.
+        let options: [&[u8]; 4] = [
+            &[2, 4, 0x05, 0xb4],
+            &[3, 3, 14],
+            &[4, 2],
+            &[8, 10, 1, 2, 3, 4, 5, 6, 7, 8],
+        ];
+        for option in options {
+            for tail in [&[][..], &[1], &[0, 0], &[9, 2]] {
+                let bytes = [option, tail].concat();
+                let mut walk = OptionIter::new(&bytes);
+                let general = typed(option[0], &option[2..]).map(Ok);
+                assert_eq!(walk.next(), general, "{option:?}");
+                assert_eq!(walk.rest, tail, "{option:?}");
+            }
+        }
     }
 
     #[test]
