@@ -59,6 +59,7 @@ pub struct Segment {
 
 impl Segment {
     /// Takes the tracker's facts from a decoded frame.
+    #[inline]
     pub fn from_frame(frame: &TcpFrame<'_>) -> Segment {
         let tcp = &frame.tcp;
         let mut segment = Segment {

@@ -377,12 +377,12 @@ impl MalformedOption {
 impl<'a> Iterator for OptionIter<'a> {
     type Item = Item<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Item<'a>> {
         let rest = self.rest;
         let (&kind, after_kind) = rest.split_first()?;
-        // The options of nearly every segment, each matched with the one
-        // length its kind allows and returned from its own arm, so that a
+        // The options of nearly every segment, each matched with the
+        // lengths its kind allows and returned from its own arm, so that a
         // caller's match on the option compiles to a jump straight to its
         // arm; any other kind or length takes `walk_on`.
         let option = match (kind, after_kind) {
@@ -408,6 +408,13 @@ impl<'a> Iterator for OptionIter<'a> {
             (4, &[2, ref after @ ..]) => {
                 self.rest = after;
                 TcpOption::SackPermitted
+            }
+            (5, &[len @ (10 | 18 | 26 | 34), ref value_on @ ..])
+                if usize::from(len) - 2 <= value_on.len() =>
+            {
+                let (raw, after) = value_on.split_at(usize::from(len) - 2);
+                self.rest = after;
+                TcpOption::Sack(SackBlocks { raw })
             }
             (0, padding) => {
                 self.padding = padding;
@@ -707,13 +714,22 @@ mod tests {
 
     #[test]
     fn the_common_options_read_as_the_general_walk_reads_them() {
-        // `next` takes MSS, window scale, SACK-permitted and timestamps with
-        // their one right length by their own patterns; `typed` is the
-        // general rule. Both must agree, followed by anything or nothing.
-        let options: [&[u8]; 4] = [
+        // `next` takes MSS, window scale, SACK-permitted, SACK and
+        // timestamps with their right lengths by their own patterns; `typed`
+        // is the general rule. Both must agree, followed by anything or nothing.
+        let options: [&[u8]; 7] = [
             &[2, 4, 0x05, 0xb4],
             &[3, 3, 14],
             &[4, 2],
+            &[5, 10, 0, 0, 0, 1, 0, 0, 0, 2],
+            &[
+                5, 26, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                22, 23, 24,
+            ],
+            &[
+                5, 34, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+            ],
             &[8, 10, 1, 2, 3, 4, 5, 6, 7, 8],
         ];
         for option in options {
