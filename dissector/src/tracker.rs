@@ -164,9 +164,12 @@ impl Tracker {
 
     /// Lets time pass to `now_ns` without a packet of a tracked connection
     /// (e.g. a packet another shard tracks): idle and closed connections end.
+    #[inline]
     pub fn advance(&mut self, now_ns: u64) {
         self.clock = self.clock.max(now_ns);
-        self.expire(self.clock);
+        if self.clock >= self.next_expiry {
+            self.expire(self.clock);
+        }
     }
 
     /// What is known of the last packet's connection.
@@ -269,10 +272,8 @@ impl Tracker {
 
     /// Ends connections idle past the timeout, or closed past TIME-WAIT,
     /// looking only at the front of each queue (amortised O(1) a packet).
+    #[inline(never)]
     fn expire(&mut self, now: u64) {
-        if now < self.next_expiry {
-            return;
-        }
         let (time_wait, idle) = (self.time_wait(), self.config.idle_timeout_ns);
         while let Some(slot) = self.due(Queue::Closed, now, time_wait) {
             self.end(slot, EndReason::Closed);
