@@ -228,7 +228,9 @@ impl Runner<'_> {
     }
 
     fn verdict(&mut self, mut v: Verdict) -> io::Result<()> {
-        v.labels = self.settings.plugins.close(v.conn);
+        if !self.settings.plugins.is_empty() {
+            v.labels = self.settings.plugins.close(v.conn);
+        }
         match self.settings.mode {
             Mode::Conns(ConnsFormat::Json) => {
                 self.order.push(v);
