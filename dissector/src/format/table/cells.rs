@@ -1,0 +1,370 @@
+//! The text of the table's number and address cells, written in place
+//! from digit tables (no `core::fmt`): numbers, `p/q` pairs, three-decimal
+//! figures, and endpoints as `SocketAddr` prints them.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use synack_core::flow::Endpoint;
+
+/// The most a [`CellsText`] holds: the five figures from `SYN>SA ms` to
+/// `DURATION s`, each after its length, are at most 2 + 21 + 2 + 21 + 2 + 41
+/// + 2 + 41 + 2 + 24 = 158 bytes (the first three columns 120).
+const CELLS_TEXT: usize = 176;
+
+/// The most digits of a `u64`.
+const MAX_DIGITS: usize = 20;
+
+/// A few cells' text, each after its length (two bytes), made in place in a
+/// fixed buffer and appended in one copy of fixed size: cheaper than
+/// formatting pieces and copying each.
+///
+/// Every run of cells made here is shorter than [`CELLS_TEXT`] by
+/// construction (numbers have at most 20 digits), with room past its end
+/// for the fixed-size copies of [`CellsText::number`] and
+/// [`CellsText::octet`].
+pub(super) struct CellsText {
+    bytes: [u8; CELLS_TEXT + MAX_DIGITS + 4],
+    len: usize,
+}
+
+impl CellsText {
+    /// No cells yet.
+    pub(super) fn new() -> CellsText {
+        CellsText {
+            bytes: [0; CELLS_TEXT + MAX_DIGITS + 4],
+            len: 0,
+        }
+    }
+
+    /// Appends the text to `t`.
+    pub(super) fn append_to(&self, t: &mut Vec<u8>) {
+        let end = t.len() + self.len;
+        t.extend_from_slice(&self.bytes[..CELLS_TEXT]);
+        t.truncate(end);
+    }
+
+    /// Appends a cell as `write` makes it, after its length, and returns
+    /// the length.
+    pub(super) fn cell(&mut self, write: impl FnOnce(&mut CellsText)) -> usize {
+        let at = self.len;
+        self.len += 2;
+        write(self);
+        let len = self.len - at - 2;
+        self.bytes[at..at + 2].copy_from_slice(&(len as u16).to_le_bytes());
+        len
+    }
+
+    /// Appends one byte.
+    fn byte(&mut self, b: u8) {
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+
+    /// Appends `n` in decimal.
+    pub(super) fn number(&mut self, n: u64) {
+        // The digits are written from the last, two at a time, to end at
+        // MAX_DIGITS in `digits`; the MAX_DIGITS bytes from where they
+        // start are copied, and the length counts the digits.
+        let mut digits = [0u8; 2 * MAX_DIGITS];
+        let mut start = MAX_DIGITS;
+        let mut rest = n;
+        while rest >= 100 {
+            start -= 2;
+            digits[start..start + 2].copy_from_slice(&two_digits(rest % 100));
+            rest /= 100;
+        }
+        if rest >= 10 {
+            start -= 2;
+            digits[start..start + 2].copy_from_slice(&two_digits(rest));
+        } else {
+            start -= 1;
+            digits[start] = b'0' + rest as u8;
+        }
+        self.bytes[self.len..self.len + MAX_DIGITS]
+            .copy_from_slice(&digits[start..start + MAX_DIGITS]);
+        self.len += MAX_DIGITS - start;
+    }
+
+    /// `p/q`.
+    pub(super) fn pair(&mut self, p: u64, q: u64) {
+        self.number(p);
+        self.byte(b'/');
+        self.number(q);
+    }
+
+    /// `whole.fff`: a number with three decimals (`thousandths` below 1000).
+    pub(super) fn thousandths(&mut self, whole: u64, thousandths: u64) {
+        self.number(whole);
+        let [tens, ones] = two_digits(thousandths % 100);
+        let hundreds = b'0' + (thousandths / 100 % 10) as u8;
+        self.bytes[self.len..self.len + 4].copy_from_slice(&[b'.', hundreds, tens, ones]);
+        self.len += 4;
+    }
+
+    /// Microseconds as milliseconds with three decimals, `-` when not seen.
+    pub(super) fn millis(&mut self, us: Option<u64>) {
+        match us {
+            Some(us) => self.thousandths(us / 1000, us % 1000),
+            None => self.byte(b'-'),
+        }
+    }
+
+    /// `a.b.c.d:port`, or `[v6]:port`, as `SocketAddr` prints them.
+    pub(super) fn endpoint(&mut self, e: &Endpoint) {
+        match e.addr {
+            IpAddr::V4(a) => self.ipv4(a),
+            IpAddr::V6(a) => {
+                self.byte(b'[');
+                self.ipv6(a);
+                self.byte(b']');
+            }
+        }
+        self.byte(b':');
+        self.number(u64::from(e.port));
+    }
+
+    /// Appends one byte value in decimal.
+    fn octet(&mut self, octet: u8) {
+        // The 4 bytes are copied whole, then the length counts the digits.
+        let digits = OCTETS[usize::from(octet)];
+        self.bytes[self.len..self.len + 4].copy_from_slice(&digits);
+        self.len += usize::from(digits[3]);
+    }
+
+    /// Appends an IPv4 address in dotted decimal.
+    fn ipv4(&mut self, a: Ipv4Addr) {
+        let [a, b, c, d] = a.octets();
+        self.octet(a);
+        for octet in [b, c, d] {
+            self.byte(b'.');
+            self.octet(octet);
+        }
+    }
+
+    /// Appends an IPv6 address as `Ipv6Addr`'s `Display` writes it
+    /// (RFC 5952): lowercase hexadecimal groups, the first longest run of
+    /// two or more zero groups as `::`, an IPv4-mapped address as
+    /// `::ffff:a.b.c.d`.
+    fn ipv6(&mut self, a: Ipv6Addr) {
+        if let Some(v4) = a.to_ipv4_mapped() {
+            self.bytes[self.len..self.len + 7].copy_from_slice(b"::ffff:");
+            self.len += 7;
+            self.ipv4(v4);
+            return;
+        }
+        let groups = a.segments();
+        match longest_zero_run(&groups) {
+            Some((start, end)) => {
+                self.groups(&groups[..start]);
+                self.byte(b':');
+                self.byte(b':');
+                self.groups(&groups[end..]);
+            }
+            None => self.groups(&groups),
+        }
+    }
+
+    /// Appends IPv6 groups, colon-separated.
+    fn groups(&mut self, groups: &[u16]) {
+        for (i, &group) in groups.iter().enumerate() {
+            if i > 0 {
+                self.byte(b':');
+            }
+            self.hex(group);
+        }
+    }
+
+    /// Appends `n` in lowercase hexadecimal without leading zeros.
+    fn hex(&mut self, n: u16) {
+        // The four digits are copied whole, shifted so that the first
+        // significant one leads, then the length counts the significant ones.
+        let digits = (u16::BITS - n.leading_zeros()).div_ceil(4).max(1);
+        let nibble = |shift: u16| HEX_DIGITS[usize::from(n >> shift & 0xF)];
+        let text = u32::from_be_bytes([nibble(12), nibble(8), nibble(4), nibble(0)]);
+        let text = text << (8 * (4 - digits));
+        self.bytes[self.len..self.len + 4].copy_from_slice(&text.to_be_bytes());
+        self.len += digits as usize;
+    }
+}
+
+/// Where the first longest run of two or more zero groups starts and ends.
+fn longest_zero_run(groups: &[u16; 8]) -> Option<(usize, usize)> {
+    let mut longest = None;
+    let mut longest_len = 1;
+    let mut start = 0;
+    for (i, &group) in groups.iter().enumerate() {
+        if group != 0 {
+            start = i + 1;
+        } else if i + 1 - start > longest_len {
+            longest_len = i + 1 - start;
+            longest = Some((start, i + 1));
+        }
+    }
+    longest
+}
+
+/// The decimal digits of each byte value, then their count: `[b'7', 0, 0, 1]`.
+const OCTETS: [[u8; 4]; 256] = {
+    let mut table = [[0u8; 4]; 256];
+    let mut n = 0;
+    while n < 256 {
+        let (b, d) = (n as u8, b'0');
+        table[n] = match b {
+            0..=9 => [d + b, 0, 0, 1],
+            10..=99 => [d + b / 10, d + b % 10, 0, 2],
+            _ => [d + b / 100, d + b / 10 % 10, d + b % 10, 3],
+        };
+        n += 1;
+    }
+    table
+};
+
+/// The two decimal digits of `n`, below 100.
+fn two_digits(n: u64) -> [u8; 2] {
+    let at = n as usize * 2;
+    [DIGIT_PAIRS[at], DIGIT_PAIRS[at + 1]]
+}
+
+/// "00" to "99", for writing decimal numbers two digits at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Lowercase hexadecimal digits.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    /// The text of the cell `write` makes, checked to follow its length.
+    fn cell_text(write: impl FnOnce(&mut CellsText)) -> String {
+        let mut text = CellsText::new();
+        let len = text.cell(write);
+        let mut out = Vec::new();
+        text.append_to(&mut out);
+        assert_eq!(out[..2], (len as u16).to_le_bytes());
+        String::from_utf8(out[2..].to_vec()).unwrap()
+    }
+
+    /// Numbers around every power of ten, and the extremes.
+    fn edge_numbers() -> Vec<u64> {
+        let mut numbers = vec![0, 1, u64::MAX - 1, u64::MAX];
+        let mut power = 1u64;
+        while let Some(next) = power.checked_mul(10) {
+            numbers.extend([power - 1, power, power + 1, next - 1]);
+            power = next;
+        }
+        numbers
+    }
+
+    #[test]
+    fn numbers_are_as_format_writes_them() {
+        for n in edge_numbers() {
+            assert_eq!(cell_text(|c| c.number(n)), n.to_string());
+            assert_eq!(cell_text(|c| c.pair(n, 7)), format!("{n}/7"));
+            assert_eq!(cell_text(|c| c.pair(n, n)), format!("{n}/{n}"));
+            for frac in [0, 7, 45, 999] {
+                let expected = format!("{n}.{frac:03}");
+                assert_eq!(cell_text(|c| c.thousandths(n, frac)), expected);
+            }
+            let (ms, us) = (n / 1000, n % 1000);
+            let expected = format!("{ms}.{us:03}");
+            assert_eq!(cell_text(|c| c.millis(Some(n))), expected);
+        }
+        assert_eq!(cell_text(|c| c.millis(None)), "-");
+    }
+
+    /// Addresses with every pattern of zero groups, IPv4-mapped and
+    /// -compatible ones, and pseudo-random ones.
+    pub(crate) fn edge_ipv6() -> Vec<Ipv6Addr> {
+        let mut addrs = vec![
+            Ipv6Addr::UNSPECIFIED,
+            Ipv6Addr::LOCALHOST,
+            Ipv6Addr::from(u128::MAX),
+            Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped(),
+            Ipv4Addr::new(0, 0, 0, 0).to_ipv6_mapped(),
+            Ipv4Addr::new(255, 255, 255, 255).to_ipv6_mapped(),
+            Ipv4Addr::new(10, 0, 0, 1).to_ipv6_compatible(),
+            Ipv6Addr::new(0, 0, 0, 0, 0, 0xfffe, 0xc000, 0x201),
+            Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0xc000, 0x201),
+        ];
+        let values = [0x1, 0xa, 0x10, 0xab, 0x100, 0xabc, 0x1000, 0xffff];
+        for zeros in 0u32..256 {
+            let groups: [u16; 8] = std::array::from_fn(|i| {
+                if zeros & (1 << i) != 0 {
+                    0
+                } else {
+                    values[(i + zeros as usize) % values.len()]
+                }
+            });
+            addrs.push(Ipv6Addr::from(groups));
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834u128;
+        for _ in 0..1000 {
+            x = x.wrapping_mul(0x2360_ed05_1fc6_5da4_4385_df64_9fcc_f645) + 1;
+            // Some groups cleared, so that zero runs of every length occur.
+            let mask = (x >> 64) as u8;
+            let groups: [u16; 8] = std::array::from_fn(|i| {
+                let group = (x >> (16 * i)) as u16;
+                if mask & (1 << i) != 0 {
+                    0
+                } else {
+                    group >> ((x >> (100 + i)) % 16)
+                }
+            });
+            addrs.push(Ipv6Addr::from(groups));
+        }
+        addrs
+    }
+
+    #[test]
+    fn endpoints_are_as_format_writes_them() {
+        let ports = [0, 1, 9, 10, 80, 443, 9999, 10000, 40000, u16::MAX];
+        let octets = [0, 1, 9, 10, 99, 100, 127, 192, 200, 255];
+        for (i, &port) in ports.iter().enumerate() {
+            for &a in &octets {
+                let b = octets[(i + 3) % octets.len()];
+                for addr in [Ipv4Addr::new(a, b, 9, 100), Ipv4Addr::new(255, a, b, 0)] {
+                    let e = Endpoint {
+                        addr: IpAddr::V4(addr),
+                        port,
+                    };
+                    assert_eq!(cell_text(|c| c.endpoint(&e)), format!("{addr}:{port}"));
+                }
+            }
+            for addr in edge_ipv6() {
+                let e = Endpoint {
+                    addr: IpAddr::V6(addr),
+                    port,
+                };
+                assert_eq!(cell_text(|c| c.endpoint(&e)), format!("[{addr}]:{port}"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_longest_cells_fit() {
+        let widest = Endpoint {
+            addr: IpAddr::V6(Ipv6Addr::from(u128::MAX)),
+            port: u16::MAX,
+        };
+        let mut ends = CellsText::new();
+        ends.cell(|c| c.number(u64::MAX));
+        assert_eq!(ends.cell(|c| c.endpoint(&widest)), 47);
+        ends.cell(|c| c.endpoint(&widest));
+        let mut figures = CellsText::new();
+        for _ in 0..2 {
+            figures.cell(|c| c.millis(Some(u64::MAX)));
+        }
+        for _ in 0..2 {
+            assert_eq!(figures.cell(|c| c.pair(u64::MAX, u64::MAX)), 41);
+        }
+        figures.cell(|c| c.thousandths(u64::MAX, 999));
+        assert_eq!(figures.len, 10 + 21 + 21 + 41 + 41 + 24);
+        assert!(figures.len <= CELLS_TEXT && ends.len <= CELLS_TEXT);
+    }
+}
