@@ -19,6 +19,7 @@ mod history;
 mod reassembly;
 
 use synack_core::flow::Endpoint;
+use synack_core::tcp::TcpFlags;
 
 use crate::annotation::Warning;
 use crate::segment::Segment;
@@ -337,7 +338,11 @@ impl ZeekConnection {
             return;
         }
         self.maybe_flip_late(seg);
-        self.process(sender, seg, ts_ns);
+        if is_plain(seg) && self.sides[sender].state != ZeekEndpointState::Inactive {
+            self.process_plain(sender, seg, ts_ns);
+        } else {
+            self.process(sender, seg, ts_ns);
+        }
     }
 
     /// `conn_state` as Zeek's conn.log writes it.
@@ -474,9 +479,10 @@ impl ZeekConnection {
     }
 
     fn side_of(&self, seg: &Segment) -> Option<usize> {
-        if seg.src == self.sides[0].addr && seg.dst == self.sides[1].addr {
+        let (a, b) = (&self.sides[0].addr, &self.sides[1].addr);
+        if same_endpoints(seg, a, b) {
             Some(0)
-        } else if seg.src == self.sides[1].addr && seg.dst == self.sides[0].addr {
+        } else if same_endpoints(seg, b, a) {
             Some(1)
         } else {
             None
@@ -527,8 +533,8 @@ impl ZeekConnection {
     fn maybe_flip_late(&mut self, seg: &Segment) {
         let f = seg.flags;
         let (o, r) = (self.orig, self.orig ^ 1);
-        if self.flipped_late
-            || self.sides[o].state != ZeekEndpointState::SynAckSent
+        if self.sides[o].state != ZeekEndpointState::SynAckSent
+            || self.flipped_late
             || self.sides[r].state != ZeekEndpointState::Inactive
             || f.syn()
             || f.rst()
@@ -572,19 +578,10 @@ impl ZeekConnection {
 
         self.update_history(e, is_orig, seg, rel_seq);
 
-        // update_window: only the zero-window letter matters here.
-        if seg.window == 0
-            && !flags.rst()
-            && self.sides[p].state != ZeekEndpointState::Closed
-            && self.sides[e].state != ZeekEndpointState::Reset
-            && self.sides[e].zero_windows.hit()
-        {
-            self.history.add_for(is_orig, b'W');
+        if !flags.rst() {
+            self.update_window(e, is_orig, seg.window);
         }
-
-        if !(self.sides[0].did_close && self.sides[1].did_close) {
-            self.last_time = t;
-        }
+        self.touch(t);
 
         if flags.fin() {
             let s = &mut self.sides[e];
@@ -592,28 +589,11 @@ impl ZeekConnection {
             s.fin_seq = rel_seq.wrapping_add(seg_len as u64);
         }
 
-        let mut rel_ack = 0u64;
-        if flags.ack() {
-            if self.sides[p].state == ZeekEndpointState::Inactive {
-                rel_ack = 1;
-                // init_peer
-                let start = ack_seq.wrapping_sub(1);
-                self.sides[p].init_seqs(start, start);
-            } else {
-                let peer = &self.sides[p];
-                let (r, underflow) = relative_seq(peer, ack_seq, peer.ack_seq, peer.ack_wraps);
-                if !underflow {
-                    rel_ack = r;
-                    if !flags.rst() {
-                        // update_ack_seq
-                        let delta = seq_delta(ack_seq, self.sides[p].ack_seq);
-                        if !(ack_seq == 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
-                            self.sides[p].update_ack_seq(ack_seq);
-                        }
-                    }
-                }
-            }
-        }
+        let rel_ack = if flags.ack() {
+            self.take_ack(p, ack_seq, flags.rst())
+        } else {
+            0
+        };
 
         self.update_last_seq(e, is_orig, seq_past, seg);
 
@@ -642,6 +622,111 @@ impl ZeekConnection {
         if do_close {
             self.connection_closed(e, gen_event);
         }
+    }
+
+    /// [`process`](Self::process) for a segment without SYN, FIN or RST from
+    /// a side past `INACTIVE`: the same steps, less those such a segment
+    /// cannot take (`init_endpoint`, the control letters, the FIN's
+    /// bookkeeping, `UpdateStateMachine`, which changes nothing for it).
+    fn process_plain(&mut self, e: usize, seg: &Segment, t: u64) {
+        let p = e ^ 1;
+        let is_orig = e == self.orig;
+        let ack = seg.flags.ack();
+        let len = seg.payload_len;
+
+        if self.first_packet_seen != SEEN_ORIG | SEEN_RESP {
+            // Once both sides were seen, nothing here changes.
+            self.set_partial_status(false, ack, is_orig);
+            self.first_packet_seen |= if is_orig { SEEN_ORIG } else { SEEN_RESP };
+        }
+        // The data's relative sequence number, taken before `update_last_seq`.
+        let data_seq = if len > 0 && !seg.warnings.contains(Warning::Truncated) {
+            let side = &self.sides[e];
+            match relative_seq(side, seg.seq, side.last_seq, side.seq_wraps) {
+                (rel_seq, false) => Some(rel_seq),
+                (_, true) => None,
+            }
+        } else {
+            None
+        };
+        self.update_plain_history(is_orig, len, ack);
+        self.update_window(e, is_orig, seg.window);
+        self.touch(t);
+        let new_ack = ack && !self.repeats_ack(p, seg.ack);
+        let rel_ack = if new_ack {
+            self.take_ack(p, seg.ack, false)
+        } else {
+            0
+        };
+        self.advance_last_seq(e, is_orig, seg.seq.wrapping_add(len), len > 0);
+        if new_ack {
+            self.ack_received(p, rel_ack);
+        }
+        if let Some(rel_seq) = data_seq {
+            self.data_sent(e, rel_seq, u64::from(len));
+        }
+        self.check_eof(e);
+    }
+
+    /// `update_window`: only the zero-window letter matters here (not for a
+    /// RST, whose window the caller leaves out).
+    fn update_window(&mut self, e: usize, is_orig: bool, window: u16) {
+        if window == 0
+            && self.sides[e ^ 1].state != ZeekEndpointState::Closed
+            && self.sides[e].state != ZeekEndpointState::Reset
+            && self.sides[e].zero_windows.hit()
+        {
+            self.history.add_for(is_orig, b'W');
+        }
+    }
+
+    /// The connection's last activity, frozen once both sides closed.
+    fn touch(&mut self, t: u64) {
+        if !(self.sides[0].did_close && self.sides[1].did_close) {
+            self.last_time = t;
+        }
+    }
+
+    /// The acknowledgment number `ack_seq` received by `sides[p]`: sets up
+    /// the peer (`init_peer`) or moves its acknowledged point
+    /// (`update_ack_seq`, not for a RST); returns the relative
+    /// acknowledgment for `AckReceived` (0 when it lies before the start).
+    fn take_ack(&mut self, p: usize, ack_seq: u32, rst: bool) -> u64 {
+        let peer = &mut self.sides[p];
+        if peer.state == ZeekEndpointState::Inactive {
+            let start = ack_seq.wrapping_sub(1);
+            peer.init_seqs(start, start);
+            return 1;
+        }
+        let (rel_ack, underflow) = relative_seq(peer, ack_seq, peer.ack_seq, peer.ack_wraps);
+        if underflow {
+            return 0;
+        }
+        if !rst {
+            let delta = seq_delta(ack_seq, peer.ack_seq);
+            if !(ack_seq == 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
+                peer.update_ack_seq(ack_seq);
+            }
+        }
+        rel_ack
+    }
+
+    /// Whether `ack_seq`, received by `sides[p]`, is the acknowledgment it
+    /// already holds, so that `take_ack` and `ack_received` would change
+    /// nothing: no wrap and no FIN on that side, past `INACTIVE`.
+    ///
+    /// Why: `ack_seq` last changed either in `init_seqs`, which makes it the
+    /// start (relative 0, below the trimmed point, which is at least 1), or
+    /// in `take_ack` for an earlier packet, whose `ack_received` then
+    /// trimmed up to that same relative value (no FIN to clip it); the
+    /// trimmed point only rises, and the relative value is the same while
+    /// `start_seq` (changed with `ack_seq` only) and the wrap count (0) hold.
+    fn repeats_ack(&self, p: usize, ack_seq: u32) -> bool {
+        let peer = &self.sides[p];
+        ack_seq == peer.ack_seq
+            && peer.ack_wraps == 0
+            && peer.fin_cnt == 0
+            && peer.state != ZeekEndpointState::Inactive
     }
 
     /// `SetPartialStatus`.
@@ -723,10 +808,17 @@ impl ZeekConnection {
                 }
                 s.hist_last_rst = rel_seq;
             }
-        } else if len > 0 {
-            h.check(is_orig, mask::DATA, b'D');
-        } else if f.ack() {
-            h.check(is_orig, mask::ACK, b'A');
+        } else {
+            self.update_plain_history(is_orig, seg.payload_len, f.ack());
+        }
+    }
+
+    /// `update_history` for a segment without SYN, FIN or RST.
+    fn update_plain_history(&mut self, is_orig: bool, len: u32, ack: bool) {
+        if len > 0 {
+            self.history.check(is_orig, mask::DATA, b'D');
+        } else if ack {
+            self.history.check(is_orig, mask::ACK, b'A');
         }
     }
 
@@ -743,11 +835,20 @@ impl ZeekConnection {
         if f.fin() && s.last_seq == s.start_seq32().wrapping_add(1) {
             // Accepted even when behind: a > 2 GB connection seen only at its ends.
             s.update_last_seq(last);
-        } else if s.state == ZeekEndpointState::Reset {
+        } else {
+            self.advance_last_seq(e, is_orig, last, seg.payload_len > 0);
+        }
+    }
+
+    /// The end of `update_last_seq`: moves the sequence forward, or counts a
+    /// retransmission of data.
+    fn advance_last_seq(&mut self, e: usize, is_orig: bool, last: u32, has_data: bool) {
+        let s = &mut self.sides[e];
+        if s.state == ZeekEndpointState::Reset {
             // Nothing after a RST is trusted.
-        } else if delta > 0 {
+        } else if seq_delta(last, s.last_seq) > 0 {
             s.update_last_seq(last);
-        } else if seg.payload_len > 0 && s.retransmissions.hit() {
+        } else if has_data && s.retransmissions.hit() {
             self.history.add_for(is_orig, b'T');
         }
     }
@@ -1061,15 +1162,20 @@ impl ZeekConnection {
     }
 
     /// `TCP_Reassembler::AckReceived` on the side whose data is acknowledged.
+    #[inline]
     fn ack_received(&mut self, e: usize, seq: u64) {
         let s = &self.sides[e];
         let mut seq = seq;
         if s.fin_cnt > 0 && seq >= s.fin_seq {
             seq = s.fin_seq.wrapping_sub(1);
         }
-        if seq <= s.reassembler.trim_seq {
-            return;
+        if seq > s.reassembler.trim_seq {
+            self.trim_acked(e, seq);
         }
+    }
+
+    /// The rest of `AckReceived`, for an acknowledgment past the trimmed point.
+    fn trim_acked(&mut self, e: usize, seq: u64) {
         self.trim_to_seq(e, seq);
         self.check_eof(e);
     }
@@ -1192,6 +1298,20 @@ impl ZeekConnection {
         }
         false
     }
+}
+
+/// A segment without SYN, FIN or RST.
+fn is_plain(seg: &Segment) -> bool {
+    seg.flags.0 & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) == 0
+}
+
+/// Whether `seg` goes from `src` to `dst` (ports compared first: cheaper,
+/// and they tell the two directions apart unless they are equal).
+fn same_endpoints(seg: &Segment, src: &Endpoint, dst: &Endpoint) -> bool {
+    seg.src.port == src.port
+        && seg.dst.port == dst.port
+        && seg.src.addr == src.addr
+        && seg.dst.addr == dst.addr
 }
 
 /// `TCPAnalyzer::WantConnection`: whether the first packet's receiver is
@@ -1354,6 +1474,129 @@ mod tests {
         let mut c = run(&[seg(true, A, 100, 500, 5), seg(false, A, 500, 105, 0)]);
         assert!(!c.advance_time(1000 + 299 * NS));
         assert!(c.advance_time(1000 + 300 * NS));
+    }
+
+    /// A xorshift generator: the same pseudo-random packets on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+
+        fn one_in(&mut self, n: u64) -> bool {
+            self.below(n) == 0
+        }
+    }
+
+    /// `observe` with every packet through the general `process`.
+    fn observe_general(c: &mut ZeekConnection, seg: &Segment, ts: u64, ok: Option<bool>) {
+        if ok == Some(false) || !is_plain(seg) {
+            // The same path either way.
+            c.observe(seg, ts, ok);
+            return;
+        }
+        c.start(ts);
+        let Some(sender) = c.side_of(seg) else {
+            return;
+        };
+        c.maybe_flip_late(seg);
+        c.process(sender, seg, ts);
+    }
+
+    /// A pseudo-random packet of a conversation whose next sequence numbers
+    /// are `next`: mostly in order, sometimes repeated, ahead, behind, near
+    /// a wrap, with any flags, lost payloads and zero windows.
+    fn random_packet(rng: &mut Rng, next: &mut [u32; 2], ends: [Endpoint; 3]) -> Segment {
+        const FLAGS: [u16; 10] = [A, A, A, A, 0, S, S | A, F | A, R | A, R];
+        let from = rng.below(2) as usize;
+        let mut flags = FLAGS[rng.below(FLAGS.len() as u64) as usize];
+        if rng.one_in(40) {
+            flags = rng.below(64) as u16;
+        }
+        let len = match rng.below(4) {
+            0 | 1 => 0,
+            2 => 1 + rng.below(1460) as u32,
+            _ => rng.below(70_000) as u32,
+        };
+        let mut seq = next[from];
+        match rng.below(10) {
+            0 => seq = seq.wrapping_sub(rng.below(3000) as u32),
+            1 => seq = seq.wrapping_add(rng.below(20_000) as u32),
+            2 if rng.one_in(4) => seq = rng.below(1 << 32) as u32,
+            _ => {}
+        }
+        let mut ack = next[from ^ 1];
+        match rng.below(8) {
+            0 => ack = ack.wrapping_sub(rng.below(3000) as u32),
+            1 => ack = ack.wrapping_add(rng.below(3000) as u32),
+            2 if rng.one_in(4) => ack = rng.below(1 << 32) as u32,
+            _ => {}
+        }
+        if seq_delta(seq.wrapping_add(len), next[from]) > 0 {
+            next[from] = seq.wrapping_add(len);
+        }
+        let (src, mut dst) = (ends[from], ends[from ^ 1]);
+        if rng.one_in(100) {
+            // Not of this connection.
+            dst = ends[2];
+        }
+        let mut warnings = Warnings::default();
+        if rng.one_in(20) {
+            warnings.insert(Warning::Truncated);
+        }
+        Segment {
+            src,
+            dst,
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            window: if rng.one_in(20) { 0 } else { 1000 },
+            payload_len: len,
+            options: HandshakeOptions::default(),
+            warnings,
+        }
+    }
+
+    /// The shortcut for segments without SYN, FIN or RST leaves every field
+    /// as the general path does, packet after packet.
+    #[test]
+    fn plain_path_matches_general_path() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        for conn in 0..3000u64 {
+            // Equal ports on some connections: only the addresses differ.
+            let server_port = if conn % 7 == 0 { 40000 } else { 80 };
+            let ends = [ep(1, 40000), ep(2, server_port), ep(3, 80)];
+            let start = |rng: &mut Rng| match rng.below(3) {
+                0 => u32::MAX - rng.below(5000) as u32,
+                _ => rng.below(1 << 32) as u32,
+            };
+            let mut next = [start(&mut rng), start(&mut rng)];
+            let first = random_packet(&mut rng, &mut next, ends);
+            let ports: &'static [u16] = if conn % 2 == 0 { &[] } else { &[80] };
+            let config = ZeekConfig {
+                likely_server_ports: ports,
+            };
+            let mut fast = ZeekConnection::with_config(&first, &config);
+            let mut general = fast.clone();
+            let mut seg = first;
+            let mut ts = 0;
+            for _ in 0..rng.below(80) {
+                let ok = match rng.below(30) {
+                    0 => Some(false),
+                    1 => Some(true),
+                    _ => None,
+                };
+                fast.observe(&seg, ts, ok);
+                observe_general(&mut general, &seg, ts, ok);
+                assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{seg:?}");
+                ts += rng.below(3 * NS);
+                seg = random_packet(&mut rng, &mut next, ends);
+            }
+        }
     }
 
     #[test]

@@ -53,6 +53,16 @@ impl Blocks {
     /// Drops the leading ranges that end at or before `seq` (the tail of
     /// `DataBlockList::Trim`).
     pub(super) fn trim_front(&mut self, seq: u64) {
+        match self.ranges.last() {
+            // The uppers rise: when the last one goes, all do.
+            Some(&(_, last_upper)) if last_upper <= seq => self.ranges.clear(),
+            Some(_) => self.drop_leading(seq),
+            None => {}
+        }
+    }
+
+    /// [`trim_front`](Self::trim_front) range by range.
+    fn drop_leading(&mut self, seq: u64) {
         let k = self.ranges.iter().take_while(|(_, u)| *u <= seq).count();
         self.ranges.drain(..k);
     }
@@ -77,8 +87,20 @@ impl Blocks {
     /// `BlockInserted`: the first new piece when the insertion starts before
     /// or between ranges, else the existing range holding `seq`, unless the
     /// insertion runs past it, in which case the answer of the remainder.
+    /// `seq < upper`.
     pub(super) fn insert(&mut self, seq: u64, upper: u64) -> usize {
         self.make_room();
+        if self.last_upper().is_none_or(|last_upper| last_upper <= seq) {
+            // In order: after every range (the uppers rise), as
+            // `insert_among` would find.
+            self.ranges.push((seq, upper));
+            return self.ranges.len() - 1;
+        }
+        self.insert_among(seq, upper)
+    }
+
+    /// [`insert`](Self::insert) once room is made, walking the ranges.
+    fn insert_among(&mut self, seq: u64, upper: u64) -> usize {
         let mut s = seq;
         let mut answer: Option<usize> = None;
         let mut i = self.ranges.iter().take_while(|(_, u)| *u <= s).count();
@@ -158,5 +180,35 @@ mod tests {
         assert_eq!(b.insert(12, 15), 1);
         b.trim_front(30);
         assert_eq!(ranges(&b), vec![(30, 40), (40, 50)]);
+    }
+
+    /// The shortcuts of `insert` and `trim_front` against the range-by-range
+    /// walks, on pseudo-random ranges around a moving front.
+    #[test]
+    fn shortcuts_match_the_walks() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..200 {
+            let (mut fast, mut walked) = (Blocks::new(), Blocks::new());
+            let mut front = 1u64;
+            for _ in 0..200 {
+                if next(4) == 0 {
+                    front += next(3000);
+                    fast.trim_front(front);
+                    walked.drop_leading(front);
+                } else {
+                    let seq = front + next(4000);
+                    let upper = seq + 1 + next(1500);
+                    walked.make_room();
+                    assert_eq!(fast.insert(seq, upper), walked.insert_among(seq, upper));
+                }
+                assert_eq!(ranges(&fast), ranges(&walked));
+            }
+        }
     }
 }
