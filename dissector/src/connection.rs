@@ -70,6 +70,10 @@ pub struct Connection {
     /// Zeek's model of the connection, unless the tracker leaves it out
     /// (boxed, so that leaving it out saves its room).
     zeek: Option<Box<ZeekConnection>>,
+    /// Zeek's side of the client's packets and of the server's (see
+    /// [`ZeekConnection::observe_from`]), so that Zeek's model need not
+    /// compare addresses again.
+    zeek_sides: [usize; 2],
 }
 
 fn micros(from: u64, to: u64) -> u64 {
@@ -120,6 +124,11 @@ impl Connection {
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
             zeek: zeek.map(|config| Box::new(ZeekConnection::with_config(seg, config))),
+            zeek_sides: match (client == server, src_is_client) {
+                (true, _) => [0, 0],
+                (false, true) => [0, 1],
+                (false, false) => [1, 0],
+            },
         }
     }
 
@@ -172,7 +181,7 @@ impl Connection {
         self.last_ns = ts_ns;
         self.completeness.observe(seg);
         if let Some(zeek) = self.zeek.as_mut() {
-            zeek.observe(seg, ts_ns, checksum_ok);
+            zeek.observe_from(self.zeek_sides[s], seg, ts_ns, checksum_ok);
         }
         if self.sides[s].base_seq.is_none() && !f.rst() {
             self.sides[s].base_seq = Some(if f.syn() {

@@ -326,10 +326,24 @@ impl ZeekConnection {
     /// checksum verified (None: not checked, as with `zeek -C` or a segment
     /// not captured whole).
     pub fn observe(&mut self, seg: &Segment, ts_ns: u64, checksum_ok: Option<bool>) {
+        match self.side_of(seg) {
+            Some(sender) => self.observe_from(sender, seg, ts_ns, checksum_ok),
+            None => self.start(ts_ns),
+        }
+    }
+
+    /// [`observe`](Self::observe) for a packet of this connection whose
+    /// sender the caller knows: `sender` is 0 when it is the first packet's
+    /// sender (and for a connection from an endpoint to itself), 1 when it
+    /// is its receiver.
+    pub fn observe_from(
+        &mut self,
+        sender: usize,
+        seg: &Segment,
+        ts_ns: u64,
+        checksum_ok: Option<bool>,
+    ) {
         self.start(ts_ns);
-        let Some(sender) = self.side_of(seg) else {
-            return;
-        };
         if checksum_ok == Some(false) {
             let is_orig = sender == self.orig;
             if self.sides[sender].checksum_errors.hit() {
