@@ -153,8 +153,105 @@ const GTPU_PORT: u16 = 2152;
 const TUNNEL_PORTS: [u16; 3] = [GENEVE_PORT, VXLAN_PORT, GTPU_PORT];
 const TUNNEL_PROTOCOLS: [u8; 5] = [4, 41, 47, 137, 97]; // IPIP, IPv6, GRE, MPLS-in-IP, EtherIP
 
+/// Link type of Ethernet.
+const LINKTYPE_ETHERNET: LinkType = LinkType(1);
+/// Length of an untagged Ethernet header.
+const ETHERNET_HEADER_LEN: usize = 14;
+/// Length of an IPv4 header without options.
+const IPV4_MIN_HEADER_LEN: usize = 20;
+/// Length of the IPv6 fixed header.
+const IPV6_HEADER_LEN: usize = 40;
+
 /// Decodes `frame`, captured on a link of type `link`, down to its TCP header.
+#[inline]
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<Decoded<'_>, FrameError> {
+    match ethernet_ipv4_tcp(link, frame) {
+        Some(tcp) => Ok(Decoded::Tcp(tcp)),
+        None => decode_other(link, frame),
+    }
+}
+
+/// [`decode`] for a frame its IPv4 fast path did not take: the IPv6 fast path,
+/// then the general one. Out of line, so the IPv4 path stays small where it is
+/// inlined.
+#[inline(never)]
+fn decode_other(link: LinkType, frame: &[u8]) -> Result<Decoded<'_>, FrameError> {
+    match ethernet_ipv6_tcp(link, frame) {
+        Some(tcp) => Ok(Decoded::Tcp(tcp)),
+        None => decode_layer_by_layer(link, frame),
+    }
+}
+
+/// The bytes after an untagged Ethernet header of EtherType `ether_type`.
+#[inline]
+fn ethernet_payload(link: LinkType, frame: &[u8], ether_type: u16) -> Option<&[u8]> {
+    if link != LINKTYPE_ETHERNET {
+        return None;
+    }
+    let (ethernet, payload) = frame.split_first_chunk::<ETHERNET_HEADER_LEN>()?;
+    (u16::from_be_bytes([ethernet[12], ethernet[13]]) == ether_type).then_some(payload)
+}
+
+/// The common case in a straight line: untagged Ethernet, IPv4 without
+/// options and not fragmented, a well-formed TCP header. `None` for every
+/// other frame, which [`decode_layer_by_layer`] reads (as it reads these, to
+/// the same result).
+#[inline]
+fn ethernet_ipv4_tcp(link: LinkType, frame: &[u8]) -> Option<TcpFrame<'_>> {
+    let packet = ethernet_payload(link, frame, link::ETHERTYPE_IPV4)?;
+    let (ip, after_ip) = packet.split_first_chunk::<IPV4_MIN_HEADER_LEN>()?;
+    let version_and_ihl = ip[0];
+    // Flags and fragment offset, less DF and the reserved bit: MF and the offset.
+    let fragmented = u16::from_be_bytes([ip[6], ip[7]]) & 0x3FFF != 0;
+    let protocol = ip[9];
+    if version_and_ihl != 0x45 || fragmented || protocol != ip_number::TCP.0 {
+        return None;
+    }
+    let total_len = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+    let segment_len = total_len.checked_sub(IPV4_MIN_HEADER_LEN)?;
+    let segment = after_ip.get(..segment_len).unwrap_or(after_ip);
+    let tcp = TcpHeader::parse(segment, segment_len).ok()?;
+    let header = etherparse::Ipv4HeaderSlice::from_slice(ip).ok()?;
+    Some(TcpFrame {
+        ip: IpHeader::V4(header),
+        tcp,
+        tcp_offset: ETHERNET_HEADER_LEN + IPV4_MIN_HEADER_LEN,
+        first_fragment: false,
+    })
+}
+
+/// The IPv6 case in a straight line: untagged Ethernet, the IPv6 fixed header
+/// followed by TCP (no extension headers), a well-formed TCP header. `None`
+/// for every other frame, which [`decode_layer_by_layer`] reads (as it reads
+/// these, to the same result).
+#[inline]
+fn ethernet_ipv6_tcp(link: LinkType, frame: &[u8]) -> Option<TcpFrame<'_>> {
+    let packet = ethernet_payload(link, frame, link::ETHERTYPE_IPV6)?;
+    let (ip, after_ip) = packet.split_first_chunk::<IPV6_HEADER_LEN>()?;
+    // The general path goes by the version nibble, whatever the EtherType says.
+    if ip[0] >> 4 != 6 || ip[6] != ip_number::TCP.0 {
+        return None;
+    }
+    // A payload length of 0 (jumbograms, segmentation offload) leaves the capture to size it.
+    let segment_len = match usize::from(u16::from_be_bytes([ip[4], ip[5]])) {
+        0 => after_ip.len(),
+        n => n,
+    };
+    let segment = after_ip.get(..segment_len).unwrap_or(after_ip);
+    let tcp = TcpHeader::parse(segment, segment_len).ok()?;
+    let header = etherparse::Ipv6HeaderSlice::from_slice(ip).ok()?;
+    let (extensions, _, _) =
+        etherparse::Ipv6ExtensionsSlice::from_slice(ip_number::TCP, segment).ok()?;
+    Some(TcpFrame {
+        ip: IpHeader::V6(header, extensions),
+        tcp,
+        tcp_offset: ETHERNET_HEADER_LEN + IPV6_HEADER_LEN,
+        first_fragment: false,
+    })
+}
+
+/// Decodes any frame, one layer after the other.
+fn decode_layer_by_layer(link: LinkType, frame: &[u8]) -> Result<Decoded<'_>, FrameError> {
     let (bytes, ip_offset) = match link::network_layer(link, frame)? {
         Network::Ip { bytes, offset } => (bytes, offset),
         Network::Mpls => return Ok(Decoded::Unsupported(Unsupported::Tunnel)),
@@ -247,6 +344,80 @@ mod tests {
         packet.extend(dst_port.to_be_bytes());
         packet.extend([0, 8, 0, 0]); // UDP length, checksum
         packet
+    }
+
+    /// Ethernet, then IPv4 (no options, DF set) carrying a TCP segment with a
+    /// 4-byte option and 3 bytes of data, then 2 bytes of padding.
+    fn ethernet_ipv4_tcp_frame() -> Vec<u8> {
+        let mut frame = vec![0u8; 12];
+        frame.extend([0x08, 0x00]);
+        frame.extend([
+            0x45, 0, 0, 47, 0, 1, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2,
+        ]);
+        frame.extend(tcp_segment());
+        frame.extend([0, 0]);
+        frame
+    }
+
+    /// Ethernet, then IPv6 carrying the same TCP segment, then 2 bytes of padding.
+    fn ethernet_ipv6_tcp_frame() -> Vec<u8> {
+        let mut frame = vec![0u8; 12];
+        frame.extend([0x86, 0xDD]);
+        frame.extend([0x60, 0, 0, 0, 0, 27, 6, 64]);
+        frame.extend([0x20, 0x01, 0x0d, 0xb8].iter().chain(&[0; 11]).chain(&[1]));
+        frame.extend([0x20, 0x01, 0x0d, 0xb8].iter().chain(&[0; 11]).chain(&[2]));
+        frame.extend(tcp_segment());
+        frame.extend([0, 0]);
+        frame
+    }
+
+    /// A 27-byte TCP segment: ports 1024 -> 80, data offset 6, MSS 1460, "abc".
+    fn tcp_segment() -> Vec<u8> {
+        let mut segment = vec![4, 0, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x18, 0xff, 0xff];
+        segment.extend([0, 0, 0, 0, 2, 4, 5, 0xb4]);
+        segment.extend(b"abc");
+        segment
+    }
+
+    /// The fast paths against the general one, on one frame: whatever a fast
+    /// path takes, the general path decodes to the same segment.
+    fn check_fast_paths(link: LinkType, frame: &[u8]) -> bool {
+        let general = decode_layer_by_layer(link, frame);
+        assert_eq!(decode(link, frame), general, "{frame:02x?}");
+        let fast = ethernet_ipv4_tcp(link, frame).or_else(|| ethernet_ipv6_tcp(link, frame));
+        let taken = fast.is_some();
+        if let Some(tcp) = fast {
+            assert_eq!(Ok(Decoded::Tcp(tcp)), general, "{frame:02x?}");
+        }
+        taken
+    }
+
+    #[test]
+    fn the_fast_paths_decode_what_the_general_path_decodes() {
+        for whole in [ethernet_ipv4_tcp_frame(), ethernet_ipv6_tcp_frame()] {
+            assert!(check_fast_paths(LinkType(1), &whole));
+            // Every other link type goes the general way.
+            for link in [0, 101, 113, 276] {
+                assert!(!check_fast_paths(LinkType(link), &whole));
+            }
+            // Cut anywhere.
+            for len in 0..whole.len() {
+                check_fast_paths(LinkType(1), &whole[..len]);
+            }
+            // Every byte of the headers (and the first of the data) set to
+            // values that matter somewhere: versions, lengths, flags, protocols.
+            let values = [
+                0x00, 0x01, 0x05, 0x06, 0x11, 0x1b, 0x20, 0x2c, 0x2f, 0x3f, 0x40, 0x45, 0x46, 0x4f,
+                0x50, 0x60, 0x65, 0x80, 0x81, 0xf0, 0xff,
+            ];
+            for at in 0..whole.len() - 4 {
+                for value in values {
+                    let mut frame = whole.clone();
+                    frame[at] = value;
+                    check_fast_paths(LinkType(1), &frame);
+                }
+            }
+        }
     }
 
     #[test]

@@ -102,10 +102,48 @@ pub struct CaptureReader {
     stream: Stream,
     format: CaptureFormat,
     parser: Parser,
+    progress: Progress,
+}
+
+/// How far a reader has got.
+struct Progress {
     /// Packets handed out so far.
     frames: u64,
     /// An error or the end was reported; nothing more comes.
     done: bool,
+}
+
+impl Progress {
+    /// What a format parser found, as the reader hands it out: a packet is counted and
+    /// lent out of `stream`; the end or an error stops the reader.
+    #[inline(always)]
+    fn lend<'s>(
+        &mut self,
+        found: Result<Option<Record>, CaptureError>,
+        stream: &'s Stream,
+    ) -> Option<Result<Packet<'s>, CaptureError>> {
+        match found {
+            Ok(Some(record)) => {
+                self.frames += 1;
+                Some(Ok(Packet {
+                    frame: self.frames,
+                    ts_ns: record.ts_ns,
+                    link_type: record.link_type,
+                    interface: record.interface,
+                    data: stream.slice(record.data),
+                    orig_len: record.orig_len,
+                }))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
 }
 
 impl CaptureReader {
@@ -146,8 +184,10 @@ impl CaptureReader {
             stream,
             format,
             parser,
-            frames: 0,
-            done: false,
+            progress: Progress {
+                frames: 0,
+                done: false,
+            },
         })
     }
 
@@ -156,34 +196,26 @@ impl CaptureReader {
         self.format
     }
 
+    /// Packets handed out so far (the frame number of the last one).
+    pub fn frames(&self) -> u64 {
+        self.progress.frames
+    }
+
     /// Next packet record, or None at a clean end of file. After an Err, later calls return None.
+    #[inline]
     pub fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
-        if self.done {
+        if self.progress.done {
             return None;
         }
-        let found = match &mut self.parser {
-            Parser::Pcap(p) => p.next_record(&mut self.stream),
-            Parser::PcapNg(p) => p.next_record(&mut self.stream),
-        };
-        match found {
-            Ok(Some(record)) => {
-                self.frames += 1;
-                Some(Ok(Packet {
-                    frame: self.frames,
-                    ts_ns: record.ts_ns,
-                    link_type: record.link_type,
-                    interface: record.interface,
-                    data: self.stream.slice(record.data),
-                    orig_len: record.orig_len,
-                }))
+        // Each arm hands its record out itself, so the pcap case stays in registers.
+        match &mut self.parser {
+            Parser::Pcap(p) => {
+                let found = p.next_record(&mut self.stream);
+                self.progress.lend(found, &self.stream)
             }
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
+            Parser::PcapNg(p) => {
+                let found = p.next_record(&mut self.stream);
+                self.progress.lend(found, &self.stream)
             }
         }
     }
@@ -193,9 +225,9 @@ impl fmt::Debug for CaptureReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CaptureReader")
             .field("format", &self.format)
-            .field("frames", &self.frames)
+            .field("frames", &self.progress.frames)
             .field("offset", &self.stream.offset())
-            .field("done", &self.done)
+            .field("done", &self.progress.done)
             .finish_non_exhaustive()
     }
 }

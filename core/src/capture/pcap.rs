@@ -13,7 +13,7 @@
 use pcap_parser::parse_pcap_header;
 
 use super::stream::Stream;
-use super::{io_error, read_u32, CaptureError, CaptureErrorKind, CaptureFormat, LinkType};
+use super::{io_error, CaptureError, CaptureErrorKind, CaptureFormat, LinkType};
 use super::{Record, MAX_CAPLEN};
 
 /// Size of the pcap file header.
@@ -92,9 +92,17 @@ impl PcapKind {
     }
 }
 
+/// The fields of a record header a reader needs, in the order they come.
+const RECORD_FIELDS_LEN: usize = 16;
+
 /// Record reader for one legacy pcap file.
 pub(crate) struct PcapParser {
-    kind: PcapKind,
+    /// Bytes of a record header (16, or 24 in the modified variant).
+    record_header_len: usize,
+    /// The file was written big-endian.
+    big_endian: bool,
+    /// Nanoseconds per unit of a record's fractional timestamp.
+    ns_per_fraction: u64,
     link_type: LinkType,
     /// Snap length from the file header (0 or absurd values mean [`MAX_CAPLEN`]).
     snaplen: u32,
@@ -120,7 +128,9 @@ impl PcapParser {
         };
         stream.consume(FILE_HEADER_LEN);
         Ok(PcapParser {
-            kind,
+            record_header_len: kind.record_header_len(),
+            big_endian: kind.big_endian(),
+            ns_per_fraction: kind.ns_per_fraction(),
             link_type,
             snaplen,
         })
@@ -131,37 +141,31 @@ impl PcapParser {
     /// A record whose captured length exceeds the file's snap length is
     /// delivered cut to the snap length, as libpcap (and so tcpdump) does; only
     /// a captured length over [`MAX_CAPLEN`] is an error.
+    #[inline]
     pub(crate) fn next_record(
         &mut self,
         stream: &mut Stream,
     ) -> Result<Option<Record>, CaptureError> {
         let start = stream.offset();
-        let header_len = self.kind.record_header_len();
+        let header_len = self.record_header_len;
         if !stream.fill(header_len).map_err(io_error(start))? {
-            return if stream.available().is_empty() {
-                Ok(None)
-            } else {
-                Err(CaptureError::new(start, CaptureErrorKind::Truncated))
-            };
+            return end_of_file(stream, start);
         }
         // Seconds, fraction, captured length, original length (the modified
         // variant's eight more bytes say nothing a reader needs).
-        let header = stream.available();
-        let big_endian = self.kind.big_endian();
-        let field = |at| read_u32(header, at, big_endian);
-        let (ts_sec, ts_frac, caplen, orig_len) = (field(0), field(4), field(8), field(12));
+        // (Never short: a record header is at least that long.)
+        let Some(fields) = stream.available().first_chunk::<RECORD_FIELDS_LEN>() else {
+            return Err(truncated(start));
+        };
+        let [ts_sec, ts_frac, caplen, orig_len] = self.words(fields);
         if caplen > MAX_CAPLEN {
-            return Err(CaptureError::corrupt(
-                start,
-                format!("record captured length {caplen} exceeds the limit of {MAX_CAPLEN} bytes"),
-            ));
+            return Err(caplen_too_big(start, caplen));
         }
         let total = header_len + caplen as usize;
         if !stream.fill(total).map_err(io_error(start))? {
-            return Err(CaptureError::new(start, CaptureErrorKind::Truncated));
+            return Err(truncated(start));
         }
-        let ts_ns =
-            u64::from(ts_sec) * 1_000_000_000 + u64::from(ts_frac) * self.kind.ns_per_fraction();
+        let ts_ns = u64::from(ts_sec) * 1_000_000_000 + u64::from(ts_frac) * self.ns_per_fraction;
         let kept = caplen.min(self.snaplen) as usize;
         let data_start = stream.position() + header_len;
         let record = Record {
@@ -174,4 +178,41 @@ impl PcapParser {
         stream.consume(total);
         Ok(Some(record))
     }
+
+    /// The four 32-bit fields of a record header, in the file's byte order.
+    #[inline]
+    fn words(&self, fields: &[u8; RECORD_FIELDS_LEN]) -> [u32; 4] {
+        let word = |at: usize| [fields[at], fields[at + 1], fields[at + 2], fields[at + 3]];
+        let words = [word(0), word(4), word(8), word(12)];
+        if self.big_endian {
+            words.map(u32::from_be_bytes)
+        } else {
+            words.map(u32::from_le_bytes)
+        }
+    }
+}
+
+/// The stream ended before a record header: cleanly between records, or inside one.
+#[cold]
+fn end_of_file(stream: &Stream, start: u64) -> Result<Option<Record>, CaptureError> {
+    if stream.available().is_empty() {
+        Ok(None)
+    } else {
+        Err(truncated(start))
+    }
+}
+
+/// The input ends inside the record at `start`.
+#[cold]
+fn truncated(start: u64) -> CaptureError {
+    CaptureError::new(start, CaptureErrorKind::Truncated)
+}
+
+/// The record at `start` announces more captured bytes than any record may hold.
+#[cold]
+fn caplen_too_big(start: u64, caplen: u32) -> CaptureError {
+    CaptureError::corrupt(
+        start,
+        format!("record captured length {caplen} exceeds the limit of {MAX_CAPLEN} bytes"),
+    )
 }

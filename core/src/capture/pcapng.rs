@@ -95,6 +95,9 @@ impl PcapNgParser {
     }
 
     /// Reads blocks up to and including the next packet; `Ok(None)` at a clean end of file.
+    ///
+    /// Never inlined: the pcap case, inlined next to it, keeps its registers.
+    #[inline(never)]
     pub(crate) fn next_record(
         &mut self,
         stream: &mut Stream,

@@ -79,12 +79,11 @@ impl<'a> TcpHeader<'a> {
     /// case the header is read as far as it goes and marked truncated.
     #[inline]
     pub fn parse(captured: &'a [u8], segment_len: usize) -> Result<Self, TcpError> {
-        let fixed: &[u8; TCP_MIN_HEADER_LEN] = captured
-            .get(..TCP_MIN_HEADER_LEN)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(TcpError::FixedHeaderCut {
+        let Some((fixed, rest)) = captured.split_first_chunk::<TCP_MIN_HEADER_LEN>() else {
+            return Err(TcpError::FixedHeaderCut {
                 captured: captured.len(),
-            })?;
+            });
+        };
         let data_offset = fixed[12] >> 4;
         if data_offset < 5 {
             return Err(TcpError::DataOffsetTooSmall { data_offset });
@@ -96,12 +95,12 @@ impl<'a> TcpHeader<'a> {
                 segment_len,
             });
         }
-        let available = captured.len().min(segment_len);
-        let after_fixed = captured.get(TCP_MIN_HEADER_LEN..available).unwrap_or(&[]);
+        // What the segment has past the fixed header, as far as it was captured.
+        let after_fixed = rest.get(..segment_len - TCP_MIN_HEADER_LEN).unwrap_or(rest);
         let (options, payload) = after_fixed
             .split_at_checked(header_len - TCP_MIN_HEADER_LEN)
             .unwrap_or((after_fixed, &[]));
-        let truncated = available < segment_len;
+        let truncated = after_fixed.len() + TCP_MIN_HEADER_LEN < segment_len;
         Ok(TcpHeader {
             fixed,
             options,

@@ -41,7 +41,6 @@ pub trait Source {
 pub struct FileSource {
     name: String,
     reader: CaptureReader,
-    frames: u64,
     stdin: bool,
 }
 
@@ -52,7 +51,6 @@ impl FileSource {
         Ok(FileSource {
             name: path.to_string(),
             reader,
-            frames: 0,
             stdin: false,
         })
     }
@@ -65,7 +63,6 @@ impl FileSource {
         Ok(FileSource {
             name: name.to_string(),
             reader,
-            frames: 0,
             stdin: true,
         })
     }
@@ -73,6 +70,7 @@ impl FileSource {
 
 /// `NAME: byte offset N: what (in frame F)`; a file that cannot be opened is
 /// just `NAME: the OS error`.
+#[cold]
 fn describe(name: &str, e: &CaptureError, frame: Option<u64>) -> String {
     if let (CaptureErrorKind::Io(io), 0, None) = (&e.kind, e.offset, frame) {
         return format!("{name}: {io}");
@@ -85,12 +83,11 @@ fn describe(name: &str, e: &CaptureError, frame: Option<u64>) -> String {
 
 impl Source for FileSource {
     fn next_record(&mut self) -> Next<'_> {
+        // A failed read concerns the frame after the last one handed out.
+        let failing_frame = self.reader.frames() + 1;
         match self.reader.next_packet() {
-            Some(Ok(p)) => {
-                self.frames = p.frame;
-                Next::Packet(p)
-            }
-            Some(Err(e)) => Next::Failed(describe(&self.name, &e, Some(self.frames + 1))),
+            Some(Ok(p)) => Next::Packet(p),
+            Some(Err(e)) => Next::Failed(describe(&self.name, &e, Some(failing_frame))),
             None => Next::End,
         }
     }
