@@ -239,9 +239,10 @@ impl std::error::Error for MalformedOption {}
 
 /// Iterator over the options of one header.
 ///
-/// The hot path is one bounds check per option: the walk ends (and `rest` is
-/// emptied) at EOL, at an option whose length cannot be trusted, and at the
-/// end of the bytes.
+/// The common options (NOP, MSS, window scale, SACK-permitted, SACK,
+/// timestamps) are each read in one step, kind and length matched together;
+/// the walk ends (and `rest` is emptied) at EOL, at an option whose length
+/// cannot be trusted, and at the end of the bytes.
 #[derive(Clone, Debug)]
 pub struct OptionIter<'a> {
     /// The options not walked yet; empty once the walk has ended.
