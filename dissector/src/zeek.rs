@@ -1375,6 +1375,11 @@ mod tests {
     fn seg(from_client: bool, flags: u16, seq: u32, ack: u32, len: u32) -> Segment {
         let (c, s) = (ep(1, 40000), ep(2, 80));
         let (src, dst) = if from_client { (c, s) } else { (s, c) };
+        segment(src, dst, flags, seq, ack, len)
+    }
+
+    /// A segment from `src` to `dst`: window 1000, no options, no warnings.
+    fn segment(src: Endpoint, dst: Endpoint, flags: u16, seq: u32, ack: u32, len: u32) -> Segment {
         Segment {
             src,
             dst,
@@ -1563,15 +1568,9 @@ mod tests {
             warnings.insert(Warning::Truncated);
         }
         Segment {
-            src,
-            dst,
-            seq,
-            ack,
-            flags: TcpFlags(flags),
             window: if rng.one_in(20) { 0 } else { 1000 },
-            payload_len: len,
-            options: HandshakeOptions::default(),
             warnings,
+            ..segment(src, dst, flags, seq, ack, len)
         }
     }
 
