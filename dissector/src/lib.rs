@@ -16,6 +16,8 @@ pub mod plugin_host;
 pub mod segment;
 pub mod seq;
 pub mod states;
+#[cfg(test)]
+mod test_rng;
 pub mod tracker;
 pub mod verdict;
 pub mod zeek;

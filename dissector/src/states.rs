@@ -40,6 +40,12 @@ pub fn sender_state(seg: &Segment, facts: SenderFacts) -> TcpState {
             TcpState::SynSent
         };
     }
+    state_without_syn_or_rst(facts)
+}
+
+/// The sender's state having sent a segment without SYN or RST: its facts
+/// alone decide it.
+pub fn state_without_syn_or_rst(facts: SenderFacts) -> TcpState {
     match (facts.fin_sent, facts.got_peer_fin) {
         (false, false) if facts.awaiting_handshake_ack => TcpState::SynReceived,
         (false, false) => TcpState::Established,
