@@ -3,7 +3,7 @@
 //! A decoded TCP segment becomes a [`segment::Segment`]; the [`tracker::Tracker`]
 //! finds its [`connection::Connection`], which gives the packet's
 //! [`annotation::Annotation`] and, when the connection ends, its
-//! [`verdict::Verdict`]. The [`format`] sinks render those.
+//! [`verdict::Verdict`]. The [`format`](mod@format) sinks render those.
 
 pub mod annotation;
 pub mod cli;
