@@ -51,6 +51,16 @@ impl Completeness {
         }
     }
 
+    /// [`observe`](Self::observe) for a packet after the connection's first
+    /// that has no SYN, FIN or RST: only its ACK or DATA bit can count.
+    #[inline]
+    pub fn observe_later_plain(&mut self, seg: &Segment) {
+        debug_assert!(self.seen_first);
+        if seg.flags.ack() {
+            self.bits |= if seg.payload_len > 0 { DATA } else { ACK };
+        }
+    }
+
     /// The bitmask (1 SYN, 2 SYN-ACK, 4 ACK, 8 DATA, 16 FIN, 32 RST).
     pub fn bits(&self) -> u8 {
         self.bits

@@ -183,16 +183,8 @@ impl Connection {
         let f = seg.flags;
         self.last_frame = frame;
         self.last_ns = ts_ns;
-        self.completeness.observe(seg);
         if let Some(zeek) = self.zeek.as_mut() {
             zeek.observe_from(self.zeek_sides[s], seg, ts_ns, checksum_ok);
-        }
-        if self.sides[s].base_seq.is_none() && !f.rst() {
-            self.sides[s].base_seq = Some(if f.syn() {
-                seg.seq
-            } else {
-                seg.seq.wrapping_sub(1)
-            });
         }
         {
             let c = &mut self.sides[s].counters;
@@ -202,8 +194,18 @@ impl Connection {
         if let (Some(state), false) = (self.settled_state[s], f.syn() || f.fin() || f.rst()) {
             // The general path below, for a segment it would only give its
             // sender's state: no roles, and the receiver's state unchanged.
+            // (Never the first packet, nor the sender's: see `settle`.)
+            self.completeness.observe_later_plain(seg);
             self.sides[s].state = Some(state);
             return self.annotation(dir, RoleSet::EMPTY, None, false, seg);
+        }
+        self.completeness.observe(seg);
+        if self.sides[s].base_seq.is_none() && !f.rst() {
+            self.sides[s].base_seq = Some(if f.syn() {
+                seg.seq
+            } else {
+                seg.seq.wrapping_sub(1)
+            });
         }
         self.take_steps(frame, ts_ns, dir, seg)
     }
@@ -296,14 +298,16 @@ impl Connection {
     /// receiver's state is then unchanged (`on_receipt` of an empty
     /// receipt), and its sender's state follows from facts that only those
     /// steps change. So the note holds until the next packet that takes the
-    /// general path, after which it is made again.
+    /// general path, after which it is made again. A side is noted only once
+    /// its first sequence number is known (and so the connection's first
+    /// packet was seen), which the general path takes care of.
     fn settle(&mut self) {
         for s in 0..2 {
             let (me, peer) = (&self.sides[s], &self.sides[1 - s]);
             let syn_covered =
                 peer.isn.is_none() || (me.acked_peer_syn && !self.may_send_handshake3(s));
             let fin_covered = peer.fin.is_none() || me.acked_peer_fin;
-            self.settled_state[s] = (syn_covered && fin_covered)
+            self.settled_state[s] = (me.base_seq.is_some() && syn_covered && fin_covered)
                 .then(|| states::state_without_syn_or_rst(self.sender_facts(s)));
         }
     }
