@@ -1,5 +1,6 @@
 //! Digit tables shared by the text formats that write numbers and
-//! addresses without `core::fmt` (the tcpdump lines and the `conns` table).
+//! addresses without `core::fmt` (the tcpdump lines, the `conns` table and
+//! the JSON objects).
 
 /// The decimal digits of each byte value, then their count: `[b'7', 0, 0, 1]`.
 pub(crate) const OCTETS: [[u8; 4]; 256] = {
@@ -24,6 +25,32 @@ pub(crate) fn two_digits(n: u64) -> [u8; 2] {
     [DIGIT_PAIRS[at], DIGIT_PAIRS[at + 1]]
 }
 
+/// The most decimal digits a `u64` has.
+pub(crate) const U64_DIGITS: usize = 20;
+
+/// The decimal digits of `n`, right-aligned in a field of zeros: the field,
+/// and where its digits start (so `field[start..]` is `n` as `{}` writes it,
+/// and `field[U64_DIGITS - w..]` as `{:0w$}` does, for `w` digits or more).
+#[inline(always)]
+pub(crate) fn decimal(n: u64) -> ([u8; U64_DIGITS], usize) {
+    let mut field = [b'0'; U64_DIGITS];
+    let mut start = U64_DIGITS;
+    let mut rest = n;
+    while rest >= 100 {
+        start -= 2;
+        field[start..start + 2].copy_from_slice(&two_digits(rest % 100));
+        rest /= 100;
+    }
+    if rest >= 10 {
+        start -= 2;
+        field[start..start + 2].copy_from_slice(&two_digits(rest));
+    } else {
+        start -= 1;
+        field[start] = b'0' + rest as u8;
+    }
+    (field, start)
+}
+
 /// "00" to "99", for writing decimal numbers two digits at a time.
 pub(crate) const DIGIT_PAIRS: &[u8; 200] = b"\
     0001020304050607080910111213141516171819\
@@ -34,3 +61,25 @@ pub(crate) const DIGIT_PAIRS: &[u8; 200] = b"\
 
 /// Lowercase hexadecimal digits.
 pub(crate) const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_writes_what_format_writes() {
+        let mut values = vec![0, u64::MAX];
+        for digits in 1..U64_DIGITS as u32 {
+            let p = 10u64.pow(digits);
+            values.extend([p - 1, p, p + 1, p / 2 + 7]);
+        }
+        for n in values {
+            let (field, start) = decimal(n);
+            assert_eq!(std::str::from_utf8(&field[start..]).unwrap(), n.to_string());
+            let padded = &field[U64_DIGITS - 9..];
+            if n < 1_000_000_000 {
+                assert_eq!(std::str::from_utf8(padded).unwrap(), format!("{n:09}"));
+            }
+        }
+    }
+}
