@@ -6,15 +6,16 @@
 //! step; five words hash in five multiplies and compare in two vector loads.
 
 use std::hash::{Hash, Hasher};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use synack_core::flow::Endpoint;
 
 /// Both directions of a connection give the same key.
 #[derive(Clone, Copy, Debug, Eq)]
 pub(super) struct ConnKey {
-    /// The lower endpoint's address (two words), the upper's, then both
-    /// ports and the address family.
+    /// IPv6: the lower endpoint's address (two words), the upper's, then
+    /// both ports and the address family. IPv4: each endpoint's address and
+    /// port in one word, lower first, between zeros.
     words: [u64; 5],
 }
 
@@ -29,10 +30,24 @@ fn words(e: &Endpoint) -> (u64, u64, u16) {
     }
 }
 
+/// An IPv4 endpoint as one word that orders it: address, then port.
+fn v4_word(addr: Ipv4Addr, port: u16) -> u64 {
+    u64::from(u32::from(addr)) << 16 | u64::from(port)
+}
+
 impl ConnKey {
     /// The key of a segment from `src` to `dst` (one address family).
     #[inline]
     pub(super) fn new(src: &Endpoint, dst: &Endpoint) -> ConnKey {
+        if let (IpAddr::V4(s), IpAddr::V4(d)) = (src.addr, dst.addr) {
+            // Each endpoint in one word, ordered by a single comparison; the
+            // last word (0: no ports, no IPv6 bit) keeps these keys apart
+            // from the IPv6 ones.
+            let (a, b) = (v4_word(s, src.port), v4_word(d, dst.port));
+            return ConnKey {
+                words: [0, a.min(b), 0, a.max(b), 0],
+            };
+        }
         let (a, b) = (words(src), words(dst));
         let (lower, upper) = if a <= b { (a, b) } else { (b, a) };
         let v6 = u64::from(src.addr.is_ipv6());
@@ -87,6 +102,32 @@ mod tests {
         let d = ep(Ipv4Addr::new(10, 0, 0, 1).into(), 80);
         let e = ep(Ipv4Addr::new(10, 0, 0, 2).into(), 40000);
         assert_ne!(ConnKey::new(&a, &b), ConnKey::new(&d, &e));
+    }
+
+    /// IPv4 tuples that differ in one address or port, or whose address
+    /// and port words could be confused, get different keys.
+    #[test]
+    fn ipv4_keys_tell_every_tuple_apart() {
+        let v4 = |a: [u8; 4], port| ep(Ipv4Addr::from(a).into(), port);
+        let tuples = [
+            (v4([10, 0, 0, 1], 1), v4([10, 0, 0, 2], 2)),
+            (v4([10, 0, 0, 1], 2), v4([10, 0, 0, 2], 1)),
+            (v4([10, 0, 0, 1], 1), v4([10, 0, 0, 2], 3)),
+            (v4([10, 0, 0, 2], 1), v4([10, 0, 0, 1], 1)),
+            (v4([0, 0, 0, 0], 65535), v4([0, 0, 0, 1], 0)),
+            (v4([0, 0, 0, 1], 0), v4([0, 0, 0, 1], 0)),
+            (v4([255, 255, 255, 255], 65535), v4([0, 0, 0, 0], 0)),
+        ];
+        for (i, (a, b)) in tuples.iter().enumerate() {
+            assert_eq!(ConnKey::new(a, b), ConnKey::new(b, a));
+            for (c, d) in &tuples[i + 1..] {
+                assert_ne!(
+                    ConnKey::new(a, b),
+                    ConnKey::new(c, d),
+                    "{a:?} {b:?} {c:?} {d:?}"
+                );
+            }
+        }
     }
 
     #[test]
