@@ -641,7 +641,9 @@ impl ZeekConnection {
     /// [`process`](Self::process) for a segment without SYN, FIN or RST from
     /// a side past `INACTIVE`: the same steps, less those such a segment
     /// cannot take (`init_endpoint`, the control letters, the FIN's
-    /// bookkeeping, `UpdateStateMachine`, which changes nothing for it).
+    /// bookkeeping, `UpdateStateMachine`, which changes nothing for it), and
+    /// data that continues the delivered stream appended in one step
+    /// ([`data_sent_in_order`](Self::data_sent_in_order)).
     fn process_plain(&mut self, e: usize, seg: &Segment, t: u64) {
         let p = e ^ 1;
         let is_orig = e == self.orig;
@@ -677,7 +679,7 @@ impl ZeekConnection {
             self.ack_received(p, rel_ack);
         }
         if let Some(rel_seq) = data_seq {
-            self.data_sent(e, rel_seq, u64::from(len));
+            self.data_sent_in_order(e, rel_seq, u64::from(len));
         }
         self.check_eof(e);
     }
@@ -1140,6 +1142,39 @@ impl ZeekConnection {
             let at = self.sides[e].reassembler.blocks.insert(seq, upper);
             self.block_inserted(e, at);
         }
+        self.check_excess(e);
+    }
+
+    /// [`data_sent`](Self::data_sent) for data that continues the delivered
+    /// stream: it starts where delivery stands, at or past the acknowledged
+    /// and trimmed points, after every range held. It is appended and
+    /// delivered at once, which is what the general path comes to: no cut
+    /// at the acknowledgment or the trimmed point, `insert`'s in-order case
+    /// (a push), and `block_inserted` finding the new range at the delivery
+    /// point with nothing after it.
+    fn data_sent_in_order(&mut self, e: usize, seq: u64, len: u64) {
+        let s = &self.sides[e];
+        let ra = &s.reassembler;
+        let continues = !ra.skip_deliveries
+            && seq == ra.last_reassem_seq
+            && seq >= ra.trim_seq
+            && ra.blocks.last_upper().is_none_or(|u| u <= seq)
+            && seq >= s.relative(s.ack_seq, s.ack_wraps);
+        match seq.checked_add(len) {
+            Some(upper) if continues && upper > seq => {
+                let ra = &mut self.sides[e].reassembler;
+                ra.blocks.push(seq, upper);
+                ra.last_reassem_seq = upper;
+                self.trim_initial_window(e, upper);
+                self.check_excess(e);
+            }
+            _ => self.data_sent(e, seq, len),
+        }
+    }
+
+    /// The end of `DataSent`: Zeek gives up on a direction with too much
+    /// data above a hole before any acknowledgment, or too much held.
+    fn check_excess(&mut self, e: usize) {
         let s = &mut self.sides[e];
         let no_ack = s.no_data_acked();
         let ra = &mut s.reassembler;
@@ -1169,9 +1204,14 @@ impl ZeekConnection {
             }
         }
         ra.last_reassem_seq = last;
-        let s = &self.sides[e];
-        if s.no_data_acked() && self.size(e) > TCP_MAX_INITIAL_WINDOW {
-            self.trim_to_seq(e, last);
+        self.trim_initial_window(e, last);
+    }
+
+    /// The end of `BlockInserted`: before any acknowledgment, past the
+    /// largest initial window, the delivered data is trimmed.
+    fn trim_initial_window(&mut self, e: usize, delivered: u64) {
+        if self.sides[e].no_data_acked() && self.size(e) > TCP_MAX_INITIAL_WINDOW {
+            self.trim_to_seq(e, delivered);
         }
     }
 
@@ -1574,8 +1614,9 @@ mod tests {
         }
     }
 
-    /// The shortcut for segments without SYN, FIN or RST leaves every field
-    /// as the general path does, packet after packet.
+    /// The shortcut for segments without SYN, FIN or RST (with its in-order
+    /// data step) leaves every field as the general path does, packet after
+    /// packet.
     #[test]
     fn plain_path_matches_general_path() {
         let mut rng = Rng(0x2545_F491_4F6C_DD1D);
