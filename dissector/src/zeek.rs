@@ -343,6 +343,8 @@ impl ZeekConnection {
         ts_ns: u64,
         checksum_ok: Option<bool>,
     ) {
+        // Lets the compiler drop the bounds checks of `sides[sender]`.
+        assert!(sender < 2, "a connection has two sides");
         self.start(ts_ns);
         if checksum_ok == Some(false) {
             let is_orig = sender == self.orig;
@@ -1070,17 +1072,26 @@ impl ZeekConnection {
         s.state != ZeekEndpointState::Reset && !self.sides[e ^ 1].reassembler.blocks.is_empty()
     }
 
-    /// `TCP_Reassembler::CheckEOF` and `EndpointEOF`.
+    /// `TCP_Reassembler::CheckEOF`: only a side that sent a FIN, or is
+    /// closed or reset, can reach its end (checked first: it runs on every
+    /// packet).
+    #[inline]
     fn check_eof(&mut self, e: usize) {
         let s = &self.sides[e];
-        if s.reassembler.did_eof
-            || !(s.fin_cnt > 0
+        if !s.reassembler.did_eof
+            && (s.fin_cnt > 0
                 || matches!(
                     s.state,
                     ZeekEndpointState::Closed | ZeekEndpointState::Reset
                 ))
-            || self.data_pending(e)
         {
+            self.reach_eof(e);
+        }
+    }
+
+    /// The rest of `CheckEOF`, and `EndpointEOF` once no data is pending.
+    fn reach_eof(&mut self, e: usize) {
+        if self.data_pending(e) {
             return;
         }
         self.sides[e].reassembler.did_eof = true;
