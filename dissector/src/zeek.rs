@@ -1227,21 +1227,23 @@ impl ZeekConnection {
     }
 
     /// `TCP_Reassembler::AckReceived` on the side whose data is acknowledged.
-    #[inline]
+    #[inline(always)]
     fn ack_received(&mut self, e: usize, seq: u64) {
-        let s = &self.sides[e];
+        let s = &mut self.sides[e];
         let mut seq = seq;
         if s.fin_cnt > 0 && seq >= s.fin_seq {
             seq = s.fin_seq.wrapping_sub(1);
         }
-        if seq > s.reassembler.trim_seq {
-            self.trim_acked(e, seq);
+        let ra = &mut s.reassembler;
+        if seq <= ra.trim_seq {
+            return;
         }
-    }
-
-    /// The rest of `AckReceived`, for an acknowledgment past the trimmed point.
-    fn trim_acked(&mut self, e: usize, seq: u64) {
-        self.trim_to_seq(e, seq);
+        if seq <= ra.last_reassem_seq {
+            // `trim_to_seq` with nothing undelivered below `seq`.
+            ra.trim(seq);
+        } else {
+            self.trim_to_seq(e, seq);
+        }
         self.check_eof(e);
     }
 
@@ -1250,9 +1252,7 @@ impl ZeekConnection {
         if seq > self.sides[e].reassembler.last_reassem_seq {
             self.undelivered(e, seq);
         }
-        let ra = &mut self.sides[e].reassembler;
-        ra.blocks.trim_front(seq);
-        ra.trim_seq = ra.trim_seq.max(seq);
+        self.sides[e].reassembler.trim(seq);
     }
 
     /// `TCP_Reassembler::Undelivered`: reports the holes below `up_to`.

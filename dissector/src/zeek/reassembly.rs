@@ -55,12 +55,16 @@ impl Storage {
                 ranges[*len] = range;
                 *len += 1;
             }
-            Storage::Inline { .. } => {
-                self.spill();
-                self.push(range);
-            }
+            Storage::Inline { .. } => self.spill_and_push(range),
             Storage::Heap(v) => v.push(range),
         }
+    }
+
+    /// [`push`](Self::push) past the inline ranges (once a connection).
+    #[cold]
+    fn spill_and_push(&mut self, range: (u64, u64)) {
+        self.spill();
+        self.push(range);
     }
 
     fn insert(&mut self, i: usize, range: (u64, u64)) {
@@ -185,6 +189,7 @@ impl Blocks {
     }
 
     /// [`trim_front`](Self::trim_front) range by range.
+    #[cold]
     fn drop_leading(&mut self, seq: u64) {
         let dropped = self.ranges().iter().take_while(|(_, u)| *u <= seq);
         let (k, octets) = dropped.fold((0, 0), |(k, octets), (s, u)| (k + 1, octets + (u - s)));
@@ -223,6 +228,7 @@ impl Blocks {
 
     /// Appends `[seq, upper)`, which lies after every range, once room is
     /// made (`insert`'s in-order case); returns its index.
+    #[inline(always)]
     pub(super) fn push(&mut self, seq: u64, upper: u64) -> usize {
         self.make_room();
         self.storage.push((seq, upper));
@@ -295,6 +301,12 @@ impl Reassembler {
             skip_deliveries: false,
             did_eof: false,
         }
+    }
+
+    /// The end of `TrimToSeq`: drops what lies below `seq`.
+    pub(super) fn trim(&mut self, seq: u64) {
+        self.blocks.trim_front(seq);
+        self.trim_seq = self.trim_seq.max(seq);
     }
 
     /// Octets held above the delivered point (`NumUndeliveredBytes`).
