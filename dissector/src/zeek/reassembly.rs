@@ -12,7 +12,7 @@ const CAPACITY: usize = 64;
 
 /// Ranges kept in the connection itself; most connections never hold more
 /// at a time, so they never allocate.
-const INLINE: usize = 4;
+const INLINE: usize = 2;
 
 /// Where the ranges live: inline until they outgrow it, then in a vector
 /// that is kept (and reused) for the rest of the connection.
