@@ -10,8 +10,9 @@
 /// only a flow with more than 32 outstanding out-of-order pieces can differ).
 const CAPACITY: usize = 64;
 
-/// Ranges kept in the connection itself; most connections never hold more
-/// at a time, so they never allocate.
+/// Ranges kept in the connection itself: a side that never holds more at a
+/// time never allocates (two cost fewer instructions than four or eight on
+/// the 1 GB capture: a smaller connection to build, against more spills).
 const INLINE: usize = 2;
 
 /// Where the ranges live: inline until they outgrow it, then in a vector
