@@ -37,12 +37,12 @@ impl ZeekConnection {
     #[inline]
     pub(super) fn check_eof(&mut self, e: usize) {
         let s = &self.sides[e];
-        if !s.reassembler.did_eof
-            && (s.fin_cnt > 0
-                || matches!(
-                    s.state,
-                    ZeekEndpointState::Closed | ZeekEndpointState::Reset
-                ))
+        if (s.fin_cnt > 0
+            || matches!(
+                s.state,
+                ZeekEndpointState::Closed | ZeekEndpointState::Reset
+            ))
+            && !s.reassembler.did_eof
         {
             self.reach_eof(e);
         }
@@ -95,7 +95,8 @@ impl ZeekConnection {
     /// delivered at once, which is what the general path comes to: no cut
     /// at the acknowledgment or the trimmed point, `insert`'s in-order case
     /// (a push), and `block_inserted` finding the new range at the delivery
-    /// point with nothing after it.
+    /// point with nothing after it. Nothing is then held above the delivery
+    /// point, so of `check_excess` only the octets held can count.
     pub(super) fn data_sent_in_order(&mut self, e: usize, seq: u64, len: u64) {
         let s = &self.sides[e];
         let ra = &s.reassembler;
@@ -110,7 +111,10 @@ impl ZeekConnection {
                 ra.blocks.push(seq, upper);
                 ra.last_reassem_seq = upper;
                 self.trim_initial_window(e, upper);
-                self.check_excess(e);
+                let ra = &mut self.sides[e].reassembler;
+                if ra.blocks.data_size() > TCP_EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS {
+                    ra.give_up();
+                }
             }
             _ => self.data_sent(e, seq, len),
         }
@@ -125,8 +129,7 @@ impl ZeekConnection {
         if (no_ack && ra.num_undelivered() > TCP_MAX_ABOVE_HOLE_WITHOUT_ANY_ACKS)
             || ra.blocks.data_size() > TCP_EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS
         {
-            ra.blocks.clear();
-            ra.skip_deliveries = true;
+            ra.give_up();
         }
     }
 

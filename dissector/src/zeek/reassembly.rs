@@ -304,6 +304,13 @@ impl Reassembler {
         }
     }
 
+    /// Stops delivering this direction's content and drops the ranges held
+    /// (`ClearBlocks`, `skip_deliveries`).
+    pub(super) fn give_up(&mut self) {
+        self.blocks.clear();
+        self.skip_deliveries = true;
+    }
+
     /// The end of `TrimToSeq`: drops what lies below `seq`.
     pub(super) fn trim(&mut self, seq: u64) {
         self.blocks.trim_front(seq);
