@@ -133,11 +133,10 @@ impl Side {
         self.ack_seq = seq;
     }
 
-    /// `NoDataAcked`.
+    /// `NoDataAcked`: the acknowledged point is the start or just past it
+    /// (relative 0 or 1; the start, below 2^32, cannot wrap).
     pub(super) fn no_data_acked(&self) -> bool {
-        let ack = Side::full(self.ack_seq, self.ack_wraps);
-        let start = self.start_seq as u64;
-        ack == start || ack == start.wrapping_add(1)
+        self.relative(self.ack_seq, self.ack_wraps) <= 1
     }
 }
 
