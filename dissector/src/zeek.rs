@@ -14,9 +14,21 @@
 //! function of `base/protocols/conn/main.zeek`.
 //!
 //! What is left out is listed in the docs of [`ZeekConnection`].
+//!
+//! Here: the connection, the per-packet bookkeeping and the roles. By job,
+//! in submodules: `endpoint` (one side's state and sequence numbers),
+//! `state_machine` (the endpoint states and the close), `delivery` (what the
+//! reassembler delivers, the content gaps, the end of data), `reassembly`
+//! (its ranges), `history` (the letters), `timers` (the removal) and
+//! `conn_state`.
 
+mod conn_state;
+mod delivery;
+mod endpoint;
 mod history;
 mod reassembly;
+mod state_machine;
+mod timers;
 
 use synack_core::flow::Endpoint;
 use synack_core::tcp::TcpFlags;
@@ -24,80 +36,26 @@ use synack_core::tcp::TcpFlags;
 use crate::annotation::Warning;
 use crate::segment::Segment;
 
-use history::{mask, History, Scaled};
-use reassembly::Reassembler;
+pub use endpoint::ZeekEndpointState;
+
+use endpoint::{relative_seq, seq_delta, Side};
+use history::{mask, History};
 
 const NS: u64 = 1_000_000_000;
 /// `TOO_LARGE_SEQ_DELTA`.
 const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
-/// `tcp_attempt_delay`.
-const TCP_ATTEMPT_DELAY: u64 = 5 * NS;
 /// `tcp_SYN_timeout`: the first expiry check.
 const TCP_SYN_TIMEOUT: u64 = 5 * NS;
 /// `tcp_session_timer`: the period of the expiry checks.
 const TCP_SESSION_TIMER: u64 = 6 * NS;
-/// `tcp_connection_linger`.
-const TCP_CONNECTION_LINGER: u64 = 5 * NS;
-/// `tcp_close_delay`.
-const TCP_CLOSE_DELAY: u64 = 5 * NS;
-/// `tcp_reset_delay`.
-const TCP_RESET_DELAY: u64 = 5 * NS;
 /// `tcp_inactivity_timeout`, once the handshake is over.
 const TCP_INACTIVITY_TIMEOUT: u64 = 300 * NS;
 /// `udp_inactivity_timeout`, which Zeek also sets for a new TCP connection.
 const UDP_INACTIVITY_TIMEOUT: u64 = 60 * NS;
-/// `tcp_max_initial_window`.
-const TCP_MAX_INITIAL_WINDOW: u64 = 16_384;
-/// `tcp_max_above_hole_without_any_acks`.
-const TCP_MAX_ABOVE_HOLE_WITHOUT_ANY_ACKS: u64 = 16_384;
-/// `tcp_excessive_data_without_further_acks`.
-const TCP_EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS: u64 = 10 * 1024 * 1024;
 
 /// `first_packet_seen` bits.
 const SEEN_ORIG: u8 = 1;
 const SEEN_RESP: u8 = 2;
-
-/// Zeek's TCP endpoint states (`TCP_ENDPOINT_*`, as `c$orig$state`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ZeekEndpointState {
-    /// Nothing seen from this side.
-    Inactive = 0,
-    /// A SYN seen, not yet acknowledged.
-    SynSent = 1,
-    /// A SYN-ACK seen without the initial SYN.
-    SynAckSent = 2,
-    /// Data seen without a SYN.
-    Partial = 3,
-    /// Handshake done.
-    Established = 4,
-    /// A FIN seen.
-    Closed = 5,
-    /// A RST seen.
-    Reset = 6,
-}
-
-impl ZeekEndpointState {
-    /// The number Zeek prints for it (`state=5`).
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-
-    fn is_handshake(self) -> bool {
-        matches!(
-            self,
-            ZeekEndpointState::Inactive
-                | ZeekEndpointState::SynSent
-                | ZeekEndpointState::SynAckSent
-        )
-    }
-
-    fn is_inactive(self) -> bool {
-        matches!(
-            self,
-            ZeekEndpointState::Inactive | ZeekEndpointState::Partial
-        )
-    }
-}
 
 /// The TCP ports base Zeek's protocol scripts add to `likely_server_ports`
 /// (all base scripts loaded, as `zeek -r` does without `-b`), gathered from
@@ -124,121 +82,6 @@ impl Default for ZeekConfig {
             likely_server_ports: DEFAULT_LIKELY_SERVER_PORTS,
         }
     }
-}
-
-/// One side of the connection (`TCP_Endpoint`), indexed by network endpoint.
-#[derive(Clone, Debug)]
-struct Side {
-    addr: Endpoint,
-    state: ZeekEndpointState,
-    prev_state: ZeekEndpointState,
-    /// Initial sequence number (a signed 64-bit value in Zeek).
-    start_seq: i64,
-    last_seq: u32,
-    ack_seq: u32,
-    seq_wraps: u32,
-    ack_wraps: u32,
-    /// Relative sequence number just past the FIN.
-    fin_seq: u64,
-    fin_cnt: u32,
-    did_close: bool,
-    hist_last_syn: u64,
-    hist_last_fin: u64,
-    hist_last_rst: u64,
-    checksum_errors: Scaled,
-    retransmissions: Scaled,
-    zero_windows: Scaled,
-    gaps: Scaled,
-    reassembler: Reassembler,
-}
-
-impl Side {
-    fn new(addr: Endpoint) -> Side {
-        Side {
-            addr,
-            state: ZeekEndpointState::Inactive,
-            prev_state: ZeekEndpointState::Inactive,
-            start_seq: 0,
-            last_seq: 0,
-            ack_seq: 0,
-            seq_wraps: 0,
-            ack_wraps: 0,
-            fin_seq: 0,
-            fin_cnt: 0,
-            did_close: false,
-            hist_last_syn: 0,
-            hist_last_fin: 0,
-            hist_last_rst: 0,
-            checksum_errors: Scaled::new(),
-            retransmissions: Scaled::new(),
-            zero_windows: Scaled::new(),
-            gaps: Scaled::new(),
-            reassembler: Reassembler::new(),
-        }
-    }
-
-    fn start_seq32(&self) -> u32 {
-        self.start_seq as u32
-    }
-
-    fn init_seqs(&mut self, start: u32, last: u32) {
-        self.start_seq = i64::from(start);
-        self.ack_seq = start;
-        self.last_seq = last;
-    }
-
-    fn full(seq: u32, wraps: u32) -> u64 {
-        (u64::from(wraps) << 32) + u64::from(seq)
-    }
-
-    /// `ToRelativeSeqSpace`.
-    fn relative(&self, seq: u32, wraps: u32) -> u64 {
-        Side::full(seq, wraps).wrapping_sub(self.start_seq as u64)
-    }
-
-    fn update_last_seq(&mut self, seq: u32) {
-        if seq < self.last_seq {
-            self.seq_wraps += 1;
-        }
-        self.last_seq = seq;
-    }
-
-    fn update_ack_seq(&mut self, seq: u32) {
-        if seq < self.ack_seq {
-            self.ack_wraps += 1;
-        }
-        self.ack_seq = seq;
-    }
-
-    /// `NoDataAcked`.
-    fn no_data_acked(&self) -> bool {
-        let ack = Side::full(self.ack_seq, self.ack_wraps);
-        let start = self.start_seq as u64;
-        ack == start || ack == start.wrapping_add(1)
-    }
-}
-
-fn seq_delta(a: u32, b: u32) -> i32 {
-    a.wrapping_sub(b) as i32
-}
-
-/// `get_relative_seq`: the sequence number relative to the side's initial
-/// one, and whether it lies before it.
-fn relative_seq(side: &Side, cur: u32, last: u32, wraps: u32) -> (u64, bool) {
-    let mut wraps = wraps;
-    let delta = seq_delta(cur, last);
-    if delta < 0 {
-        if wraps > 0 && cur > last {
-            wraps -= 1;
-        }
-    } else if delta > 0 && cur < last {
-        wraps += 1;
-    }
-    if wraps == 0 {
-        let d = seq_delta(cur, side.start_seq32());
-        return (i64::from(d) as u64, d < 0);
-    }
-    (side.relative(cur, wraps), false)
 }
 
 /// Zeek's view of one connection: who is the originator, both endpoint
@@ -343,6 +186,8 @@ impl ZeekConnection {
         ts_ns: u64,
         checksum_ok: Option<bool>,
     ) {
+        // Lets the compiler drop the bounds checks of `sides[sender]`.
+        assert!(sender < 2, "a connection has two sides");
         self.start(ts_ns);
         if checksum_ok == Some(false) {
             let is_orig = sender == self.orig;
@@ -356,55 +201,6 @@ impl ZeekConnection {
             self.process_plain(sender, seg, ts_ns);
         } else {
             self.process(sender, seg, ts_ns);
-        }
-    }
-
-    /// `conn_state` as Zeek's conn.log writes it.
-    pub fn conn_state(&self) -> &'static str {
-        let o = &self.sides[self.orig];
-        let r = &self.sides[self.orig ^ 1];
-        let (os, rs) = (o.state, r.state);
-        use ZeekEndpointState::*;
-        if rs == Reset {
-            if matches!(os, SynSent | SynAckSent)
-                || (os == Reset && self.size(self.orig) == 0 && self.size(self.orig ^ 1) == 0)
-            {
-                "REJ"
-            } else if os.is_inactive() {
-                "RSTRH"
-            } else {
-                "RSTR"
-            }
-        } else if os == Reset {
-            if rs.is_inactive() {
-                if rstos0_history(self.history()) {
-                    "RSTOS0"
-                } else {
-                    "OTH"
-                }
-            } else {
-                "RSTO"
-            }
-        } else if rs == Closed && os == Closed {
-            "SF"
-        } else if os == Closed {
-            if rs.is_inactive() {
-                "SH"
-            } else {
-                "S2"
-            }
-        } else if rs == Closed {
-            if os.is_inactive() {
-                "SHR"
-            } else {
-                "S3"
-            }
-        } else if os == SynSent && rs == Inactive {
-            "S0"
-        } else if os == Established && rs == Established {
-            "S1"
-        } else {
-            "OTH"
         }
     }
 
@@ -641,7 +437,9 @@ impl ZeekConnection {
     /// [`process`](Self::process) for a segment without SYN, FIN or RST from
     /// a side past `INACTIVE`: the same steps, less those such a segment
     /// cannot take (`init_endpoint`, the control letters, the FIN's
-    /// bookkeeping, `UpdateStateMachine`, which changes nothing for it).
+    /// bookkeeping, `UpdateStateMachine`, which changes nothing for it), and
+    /// data that continues the delivered stream appended in one step
+    /// ([`data_sent_in_order`](Self::data_sent_in_order)).
     fn process_plain(&mut self, e: usize, seg: &Segment, t: u64) {
         let p = e ^ 1;
         let is_orig = e == self.orig;
@@ -677,7 +475,7 @@ impl ZeekConnection {
             self.ack_received(p, rel_ack);
         }
         if let Some(rel_seq) = data_seq {
-            self.data_sent(e, rel_seq, u64::from(len));
+            self.data_sent_in_order(e, rel_seq, u64::from(len));
         }
         self.check_eof(e);
     }
@@ -867,228 +665,6 @@ impl ZeekConnection {
         }
     }
 
-    /// `UpdateStateMachine`: returns (do_close, gen_event).
-    fn update_state_machine(
-        &mut self,
-        e: usize,
-        is_orig: bool,
-        seg: &Segment,
-        t: u64,
-    ) -> (bool, bool) {
-        use ZeekEndpointState::*;
-        match self.sides[e].state {
-            Inactive => self.update_inactive(e, is_orig, seg, t),
-            SynSent | SynAckSent => self.update_syn_sent(e, seg),
-            Established | Partial => self.update_established(e, seg),
-            Closed => (self.update_closed(e, seg, t), false),
-            Reset => (false, false),
-        }
-    }
-
-    /// `UpdateInactiveState`. `is_orig` is the sender's role when the packet
-    /// arrived (Zeek keeps using it after a flip).
-    fn update_inactive(&mut self, e: usize, is_orig: bool, seg: &Segment, t: u64) -> (bool, bool) {
-        use ZeekEndpointState::*;
-        let p = e ^ 1;
-        let f = seg.flags;
-        let (mut do_close, mut gen_event) = (false, false);
-        if f.syn() {
-            if is_orig {
-                self.set_state(e, if f.ack() { SynAckSent } else { SynSent });
-                self.attempt_at = Some(t.saturating_add(TCP_ATTEMPT_DELAY));
-            } else {
-                if f.ack() {
-                    // bad_SYN_ack is only a weird.
-                } else if self.sides[p].state == SynAckSent
-                    && seg.seq == self.sides[e].start_seq32()
-                {
-                    // SYN/SYN-ACK reversal: flip and establish.
-                    self.is_partial = false;
-                    self.flip_roles();
-                    self.set_state(p, Established);
-                    // SetFirstPacketSeen(true): the SYN's sender is now the originator.
-                    self.first_packet_seen |= SEEN_ORIG;
-                }
-                if self.sides[p].state == SynSent {
-                    self.set_state(p, Established);
-                }
-                self.set_state(e, Established);
-            }
-        }
-        if f.fin() {
-            self.set_state(e, Closed);
-            do_close = true;
-            gen_event = true;
-        }
-        if f.rst() {
-            self.set_state(e, Reset);
-            // The originator's RST to an established peer, or the
-            // responder's to a SYN, is a reject: no close event.
-            let peer = self.sides[p].state;
-            let is_reject = if is_orig {
-                peer == Established
-            } else {
-                matches!(peer, SynSent | SynAckSent)
-            };
-            do_close = true;
-            gen_event = !is_reject;
-        }
-        if self.sides[e].state == Inactive {
-            if !is_orig && seg.payload_len == 0 && self.sides[self.orig].state == SynSent {
-                // An ACK of the SYN before the SYN-ACK: not a partial connection.
-            } else if f.ack() && self.sides[p].state == Established {
-                // The SYN was missed: establish.
-                self.set_state(e, Established);
-                self.is_partial = false;
-                self.first_packet_seen |= if is_orig { SEEN_ORIG } else { SEEN_RESP };
-            } else {
-                self.set_state(e, Partial);
-            }
-        }
-        (do_close, gen_event)
-    }
-
-    fn update_syn_sent(&mut self, e: usize, seg: &Segment) -> (bool, bool) {
-        let f = seg.flags;
-        let (mut do_close, mut gen_event) = (false, false);
-        if f.fin() {
-            self.set_state(e, ZeekEndpointState::Closed);
-            do_close = true;
-            gen_event = true;
-        }
-        if f.rst() {
-            self.set_state(e, ZeekEndpointState::Reset);
-            self.is_active = false; // ConnectionReset
-            do_close = true;
-        }
-        (do_close, gen_event)
-    }
-
-    fn update_established(&mut self, e: usize, seg: &Segment) -> (bool, bool) {
-        use ZeekEndpointState::*;
-        let p = e ^ 1;
-        let f = seg.flags;
-        let (mut do_close, mut gen_event) = (false, false);
-        if f.syn() && self.sides[e].state == Partial && self.sides[p].state == Inactive && !f.ack()
-        {
-            self.set_state(e, SynSent);
-        }
-        if f.fin() && !f.rst() {
-            self.set_state(e, Closed);
-            if self.sides[p].state == Reset && self.sides[p].prev_state == Closed {
-                // A FIN followed by a RST from the peer: a normal close after all.
-                self.set_state(p, Closed);
-            }
-            do_close = true;
-            gen_event = true;
-        }
-        if f.rst() {
-            self.set_state(e, Reset);
-            do_close = true;
-            if self.sides[p].state != Reset || self.sides[p].prev_state != Established {
-                self.is_active = false; // ConnectionReset
-            }
-        }
-        (do_close, gen_event)
-    }
-
-    /// Returns do_close.
-    fn update_closed(&mut self, e: usize, seg: &Segment, t: u64) -> bool {
-        let p = e ^ 1;
-        let mut do_close = false;
-        if seg.flags.rst() && self.sides[p].state != ZeekEndpointState::Closed {
-            self.set_state(e, ZeekEndpointState::Reset);
-            if !self.sides[e].did_close {
-                do_close = true;
-            }
-            self.reset_at = Some(t.saturating_add(TCP_RESET_DELAY));
-        }
-        do_close
-    }
-
-    /// `ConnectionClosed`.
-    fn connection_closed(&mut self, e: usize, gen_event: bool) {
-        let p = e ^ 1;
-        if self.data_pending(e) {
-            self.close_deferred = true;
-            if !self.deferred_gen_event {
-                self.deferred_gen_event = gen_event;
-            }
-            return;
-        }
-        self.close_deferred = false;
-        if self.sides[e].did_close {
-            return;
-        }
-        self.sides[e].did_close = true;
-        let close_complete = self.sides[e].state == ZeekEndpointState::Reset
-            || self.sides[p].did_close
-            || self.sides[p].state == ZeekEndpointState::Inactive;
-        if close_complete {
-            if self.sides[e].prev_state != ZeekEndpointState::Inactive
-                || self.sides[p].state != ZeekEndpointState::Inactive
-            {
-                let mut gen = gen_event;
-                if self.deferred_gen_event {
-                    gen = true;
-                    self.deferred_gen_event = false;
-                }
-                if gen {
-                    self.is_active = false; // ConnectionFinished
-                }
-            }
-            // CancelTimers (the analyzer's), then the deletion.
-            self.attempt_at = None;
-            self.reset_at = None;
-            self.expire_at = [None; 3];
-            self.delete_at = Some(self.last_time.saturating_add(TCP_CLOSE_DELAY));
-        } else if self.sides[e].prev_state != ZeekEndpointState::Inactive {
-            let at = self.last_time.saturating_add(TCP_SESSION_TIMER);
-            if let Some(slot) = self.expire_at.iter_mut().find(|s| s.is_none()) {
-                *slot = Some(at);
-            }
-        }
-    }
-
-    /// `TCP_Reassembler::DataPending` for the side about to close.
-    fn data_pending(&self, e: usize) -> bool {
-        let s = &self.sides[e];
-        let ra = &s.reassembler;
-        if ra.skip_deliveries {
-            return false;
-        }
-        let delivered = (s.start_seq as u64).wrapping_add(ra.last_reassem_seq);
-        let last = Side::full(s.last_seq, s.seq_wraps);
-        if last < delivered {
-            return false;
-        }
-        if delivered != last.wrapping_sub(1) && delivered != last {
-            return true;
-        }
-        s.state != ZeekEndpointState::Reset && !self.sides[e ^ 1].reassembler.blocks.is_empty()
-    }
-
-    /// `TCP_Reassembler::CheckEOF` and `EndpointEOF`.
-    fn check_eof(&mut self, e: usize) {
-        let s = &self.sides[e];
-        if s.reassembler.did_eof
-            || !(s.fin_cnt > 0
-                || matches!(
-                    s.state,
-                    ZeekEndpointState::Closed | ZeekEndpointState::Reset
-                ))
-            || self.data_pending(e)
-        {
-            return;
-        }
-        self.sides[e].reassembler.did_eof = true;
-        if self.close_deferred {
-            let gen = self.deferred_gen_event;
-            self.connection_closed(e, gen);
-            self.close_deferred = false;
-        }
-    }
-
     /// `TCP_Endpoint::Size`.
     fn size(&self, i: usize) -> u64 {
         let s = &self.sides[i];
@@ -1113,204 +689,6 @@ impl ZeekConnection {
             size -= 1;
         }
         size
-    }
-
-    // --- Reassembly bookkeeping (gaps) ---
-
-    /// `TCP_Endpoint::DataSent` / `TCP_Reassembler::DataSent`.
-    fn data_sent(&mut self, e: usize, seq: u64, len: u64) {
-        let s = &self.sides[e];
-        if s.reassembler.skip_deliveries {
-            return;
-        }
-        let ack = s.relative(s.ack_seq, s.ack_wraps);
-        // Zeek cuts a block that would run past the 64-bit space.
-        let upper = seq.saturating_add(len);
-        let mut seq = seq;
-        if seq < ack {
-            if upper <= ack {
-                return;
-            }
-            seq = ack;
-        }
-        // NewBlock.
-        let trim = self.sides[e].reassembler.trim_seq;
-        if upper > trim && upper > seq {
-            let seq = seq.max(trim);
-            let at = self.sides[e].reassembler.blocks.insert(seq, upper);
-            self.block_inserted(e, at);
-        }
-        let s = &mut self.sides[e];
-        let no_ack = s.no_data_acked();
-        let ra = &mut s.reassembler;
-        if (no_ack && ra.num_undelivered() > TCP_MAX_ABOVE_HOLE_WITHOUT_ANY_ACKS)
-            || ra.blocks.data_size() > TCP_EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS
-        {
-            ra.blocks.clear();
-            ra.skip_deliveries = true;
-        }
-    }
-
-    /// `TCP_Reassembler::BlockInserted`: delivers what became contiguous.
-    fn block_inserted(&mut self, e: usize, start: usize) {
-        let ra = &mut self.sides[e].reassembler;
-        let (s0, u0) = ra.blocks.get(start);
-        let mut last = ra.last_reassem_seq;
-        if s0 > last || u0 <= last {
-            return;
-        }
-        for i in start..ra.blocks.len() {
-            let (s, u) = ra.blocks.get(i);
-            if s > last {
-                break;
-            }
-            if s == last {
-                last = u;
-            }
-        }
-        ra.last_reassem_seq = last;
-        let s = &self.sides[e];
-        if s.no_data_acked() && self.size(e) > TCP_MAX_INITIAL_WINDOW {
-            self.trim_to_seq(e, last);
-        }
-    }
-
-    /// `TCP_Reassembler::AckReceived` on the side whose data is acknowledged.
-    #[inline]
-    fn ack_received(&mut self, e: usize, seq: u64) {
-        let s = &self.sides[e];
-        let mut seq = seq;
-        if s.fin_cnt > 0 && seq >= s.fin_seq {
-            seq = s.fin_seq.wrapping_sub(1);
-        }
-        if seq > s.reassembler.trim_seq {
-            self.trim_acked(e, seq);
-        }
-    }
-
-    /// The rest of `AckReceived`, for an acknowledgment past the trimmed point.
-    fn trim_acked(&mut self, e: usize, seq: u64) {
-        self.trim_to_seq(e, seq);
-        self.check_eof(e);
-    }
-
-    /// `Reassembler::TrimToSeq`.
-    fn trim_to_seq(&mut self, e: usize, seq: u64) {
-        if seq > self.sides[e].reassembler.last_reassem_seq {
-            self.undelivered(e, seq);
-        }
-        let ra = &mut self.sides[e].reassembler;
-        ra.blocks.trim_front(seq);
-        ra.trim_seq = ra.trim_seq.max(seq);
-    }
-
-    /// `TCP_Reassembler::Undelivered`: reports the holes below `up_to`.
-    fn undelivered(&mut self, e: usize, up_to: u64) {
-        if up_to <= 2 && self.is_partial {
-            // The faked initial sequence number of a partial connection.
-            return;
-        }
-        if !self.sides[e].reassembler.skip_deliveries {
-            loop {
-                let ra = &self.sides[e].reassembler;
-                let last = ra.last_reassem_seq;
-                let next = (0..ra.blocks.len()).find(|&i| ra.blocks.get(i).0 >= last);
-                let Some(i) = next else { break };
-                let (b_seq, _) = ra.blocks.get(i);
-                if b_seq >= up_to {
-                    break;
-                }
-                self.gap(e);
-                self.sides[e].reassembler.last_reassem_seq = b_seq;
-                self.block_inserted(e, i);
-            }
-            if up_to > self.sides[e].reassembler.last_reassem_seq {
-                self.gap(e);
-            }
-        }
-        let ra = &mut self.sides[e].reassembler;
-        if up_to > ra.last_reassem_seq {
-            ra.last_reassem_seq = up_to;
-        }
-    }
-
-    /// `TCP_Reassembler::Gap`: the history counts it only for connections
-    /// established or cleanly closing on both sides.
-    fn gap(&mut self, e: usize) {
-        let clean = |s: &Side| {
-            s.state == ZeekEndpointState::Established
-                || (s.state == ZeekEndpointState::Closed
-                    && s.prev_state == ZeekEndpointState::Established)
-        };
-        if clean(&self.sides[e]) && clean(&self.sides[e ^ 1]) && self.sides[e].gaps.hit() {
-            let is_orig = e == self.orig;
-            self.history.add_for(is_orig, b'G');
-        }
-    }
-
-    // --- Timers ---
-
-    /// Whether a timer due by `now` removes the connection, the state being
-    /// what it is since the last packet. Fired timers are consumed.
-    fn timers_remove_by(&mut self, now: u64) -> bool {
-        use ZeekEndpointState::*;
-        if self.delete_at.is_some_and(|d| now >= d) {
-            return true;
-        }
-        // Session::InactivityTimer.
-        if now >= self.last_time.saturating_add(self.inactivity_timeout) {
-            return true;
-        }
-        let (o, r) = (&self.sides[self.orig], &self.sides[self.orig ^ 1]);
-        if let Some(at) = self.attempt_at {
-            if now >= at {
-                self.attempt_at = None;
-                if self.is_active && matches!(o.state, SynSent | SynAckSent) && r.state == Inactive
-                {
-                    return true;
-                }
-            }
-        }
-        if let Some(at) = self.reset_at {
-            if now >= at {
-                self.reset_at = None;
-                if self.is_active {
-                    return true;
-                }
-            }
-        }
-        // ExpireTimer, rescheduled every tcp_session_timer.
-        for slot in 0..self.expire_at.len() {
-            while let Some(t) = self.expire_at[slot] {
-                if t > now {
-                    break;
-                }
-                if !self.is_active {
-                    self.expire_at[slot] = None;
-                    break;
-                }
-                if self.last_time.saturating_add(TCP_CONNECTION_LINGER) < t {
-                    let any_closed = o.did_close || r.did_close;
-                    let ends = (o.did_close && r.did_close)
-                        || o.state == Reset
-                        || r.state == Reset
-                        || o.state == Inactive
-                        || r.state == Inactive;
-                    if (any_closed && ends) || (r.state == Inactive && o.state == Inactive) {
-                        return true;
-                    }
-                }
-                // Skip straight to the first tick that can matter.
-                let mut next = t.saturating_add(TCP_SESSION_TIMER);
-                let quiet_from = self.last_time.saturating_add(TCP_CONNECTION_LINGER);
-                if next <= quiet_from {
-                    let k = (quiet_from - next) / TCP_SESSION_TIMER + 1;
-                    next = next.saturating_add(k.saturating_mul(TCP_SESSION_TIMER));
-                }
-                self.expire_at[slot] = Some(next);
-            }
-        }
-        false
     }
 }
 
@@ -1344,16 +722,6 @@ fn want_flip(first: &Segment, likely_server_ports: &[u16]) -> bool {
     } else {
         true
     }
-}
-
-/// `/^?S[^HAFGIQ]*R.*/ == history`: a SYN, then a RST before any sign of an
-/// answer or of data.
-fn rstos0_history(h: &str) -> bool {
-    let rest = h.strip_prefix('^').unwrap_or(h);
-    let Some(rest) = rest.strip_prefix('S') else {
-        return false;
-    };
-    rest.bytes().find(|b| b"HAFGIQR".contains(b)) == Some(b'R')
 }
 
 #[cfg(test)]
@@ -1574,8 +942,9 @@ mod tests {
         }
     }
 
-    /// The shortcut for segments without SYN, FIN or RST leaves every field
-    /// as the general path does, packet after packet.
+    /// The shortcut for segments without SYN, FIN or RST (with its in-order
+    /// data step) leaves every field as the general path does, packet after
+    /// packet.
     #[test]
     fn plain_path_matches_general_path() {
         let mut rng = Rng(0x2545_F491_4F6C_DD1D);
@@ -1610,16 +979,5 @@ mod tests {
                 seg = random_packet(&mut rng, &mut next, ends);
             }
         }
-    }
-
-    #[test]
-    fn rstos0_pattern() {
-        assert!(rstos0_history("SR"));
-        assert!(rstos0_history("^SaR"));
-        assert!(!rstos0_history("SaFR"));
-        assert!(!rstos0_history("R"));
-        // The pattern is case-sensitive: only the originator's letters stop it.
-        assert!(rstos0_history("ShR"));
-        assert!(!rstos0_history("SAR"));
     }
 }

@@ -44,18 +44,13 @@ impl History {
     /// `TCP_Endpoint::CheckHistory`: adds the letter (lowercase for the
     /// responder) unless its mask bit is already set. True when it was set.
     pub(super) fn check(&mut self, is_orig: bool, mask: u32, code: u8) -> bool {
-        let (mask, code) = if is_orig {
-            (mask, code)
-        } else {
-            (mask << 16, code.to_ascii_lowercase())
-        };
-        if self.seen & mask == 0 {
-            self.seen |= mask;
-            self.add(code);
-            false
-        } else {
-            true
+        let mask = if is_orig { mask } else { mask << 16 };
+        if self.seen & mask != 0 {
+            return true;
         }
+        self.seen |= mask;
+        self.add_for(is_orig, code);
+        false
     }
 
     /// `TCP_Endpoint::AddHistory`: the letter, lowercase for the responder.
