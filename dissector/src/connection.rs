@@ -538,65 +538,14 @@ impl SideOptions {
 mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
-    use synack_core::tcp::TcpFlags;
-
     use super::*;
-    use crate::annotation::Warnings;
-    use crate::segment::HandshakeOptions;
-    use crate::test_rng::Rng;
-
-    const S: u16 = TcpFlags::SYN;
-    const A: u16 = TcpFlags::ACK;
-    const F: u16 = TcpFlags::FIN;
-    const R: u16 = TcpFlags::RST;
+    use crate::test_traffic::{random_segment, Rng};
 
     fn endpoint(host: u8, port: u16) -> Endpoint {
         Endpoint {
             addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)),
             port,
         }
-    }
-
-    /// A segment from side `from` of `ends`, at or near the sequence
-    /// numbers each side has reached (`next`), so that SYNs and FINs get
-    /// acknowledged, repeated and skipped as in real captures.
-    fn random_segment(rng: &mut Rng, next: &mut [u32; 2], ends: [Endpoint; 2]) -> Segment {
-        const FLAGS: [u16; 10] = [A, A, A, A, A, S, S | A, F | A, R | A, R];
-        let from = rng.below(2) as usize;
-        let mut flags = FLAGS[rng.below(FLAGS.len() as u64) as usize];
-        if rng.one_in(30) {
-            flags = rng.below(64) as u16;
-        }
-        let len = if rng.one_in(2) {
-            0
-        } else {
-            rng.below(1500) as u32
-        };
-        let mut seq = next[from];
-        if rng.one_in(8) {
-            seq = seq.wrapping_sub(rng.below(3000) as u32);
-        }
-        let mut ack = next[from ^ 1];
-        match rng.below(6) {
-            0 => ack = ack.wrapping_sub(rng.below(3) as u32),
-            1 => ack = ack.wrapping_add(rng.below(3000) as u32),
-            _ => {}
-        }
-        let seg = Segment {
-            src: ends[from],
-            dst: ends[from ^ 1],
-            seq,
-            ack,
-            flags: TcpFlags(flags),
-            window: 1000,
-            payload_len: len,
-            options: HandshakeOptions::default(),
-            warnings: Warnings::default(),
-        };
-        if seq::after(seq.wrapping_add(seg.seq_len()), next[from]) {
-            next[from] = seq.wrapping_add(seg.seq_len());
-        }
-        seg
     }
 
     /// The shortcut for settled segments gives every packet the annotation
@@ -606,7 +555,7 @@ mod tests {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let mut shortcuts = 0;
         for id in 0..3000u64 {
-            let ends = [endpoint(1, 40000), endpoint(2, 80)];
+            let ends = [endpoint(1, 40000), endpoint(2, 80), endpoint(3, 80)];
             let mut next = [rng.below(1 << 32) as u32, rng.below(1 << 32) as u32];
             let first = random_segment(&mut rng, &mut next, ends);
             let mut fast = Connection::new(id, 1, 0, &first, None);

@@ -17,7 +17,7 @@ pub mod segment;
 pub mod seq;
 pub mod states;
 #[cfg(test)]
-mod test_rng;
+mod test_traffic;
 pub mod tracker;
 pub mod verdict;
 pub mod zeek;

@@ -732,6 +732,7 @@ mod tests {
 
     use crate::annotation::Warnings;
     use crate::segment::HandshakeOptions;
+    use crate::test_traffic::{random_segment, Rng};
 
     fn ep(last: u8, port: u16) -> Endpoint {
         Endpoint {
@@ -863,22 +864,6 @@ mod tests {
         assert!(c.advance_time(1000 + 300 * NS));
     }
 
-    /// A xorshift generator: the same pseudo-random packets on every run.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-
-        fn one_in(&mut self, n: u64) -> bool {
-            self.below(n) == 0
-        }
-    }
-
     /// `observe` with every packet through the general `process`.
     fn observe_general(c: &mut ZeekConnection, seg: &Segment, ts: u64, ok: Option<bool>) {
         if ok == Some(false) || !is_plain(seg) {
@@ -892,54 +877,6 @@ mod tests {
         };
         c.maybe_flip_late(seg);
         c.process(sender, seg, ts);
-    }
-
-    /// A pseudo-random packet of a conversation whose next sequence numbers
-    /// are `next`: mostly in order, sometimes repeated, ahead, behind, near
-    /// a wrap, with any flags, lost payloads and zero windows.
-    fn random_packet(rng: &mut Rng, next: &mut [u32; 2], ends: [Endpoint; 3]) -> Segment {
-        const FLAGS: [u16; 10] = [A, A, A, A, 0, S, S | A, F | A, R | A, R];
-        let from = rng.below(2) as usize;
-        let mut flags = FLAGS[rng.below(FLAGS.len() as u64) as usize];
-        if rng.one_in(40) {
-            flags = rng.below(64) as u16;
-        }
-        let len = match rng.below(4) {
-            0 | 1 => 0,
-            2 => 1 + rng.below(1460) as u32,
-            _ => rng.below(70_000) as u32,
-        };
-        let mut seq = next[from];
-        match rng.below(10) {
-            0 => seq = seq.wrapping_sub(rng.below(3000) as u32),
-            1 => seq = seq.wrapping_add(rng.below(20_000) as u32),
-            2 if rng.one_in(4) => seq = rng.below(1 << 32) as u32,
-            _ => {}
-        }
-        let mut ack = next[from ^ 1];
-        match rng.below(8) {
-            0 => ack = ack.wrapping_sub(rng.below(3000) as u32),
-            1 => ack = ack.wrapping_add(rng.below(3000) as u32),
-            2 if rng.one_in(4) => ack = rng.below(1 << 32) as u32,
-            _ => {}
-        }
-        if seq_delta(seq.wrapping_add(len), next[from]) > 0 {
-            next[from] = seq.wrapping_add(len);
-        }
-        let (src, mut dst) = (ends[from], ends[from ^ 1]);
-        if rng.one_in(100) {
-            // Not of this connection.
-            dst = ends[2];
-        }
-        let mut warnings = Warnings::default();
-        if rng.one_in(20) {
-            warnings.insert(Warning::Truncated);
-        }
-        Segment {
-            window: if rng.one_in(20) { 0 } else { 1000 },
-            warnings,
-            ..segment(src, dst, flags, seq, ack, len)
-        }
     }
 
     /// The shortcut for segments without SYN, FIN or RST (with its in-order
@@ -957,7 +894,7 @@ mod tests {
                 _ => rng.below(1 << 32) as u32,
             };
             let mut next = [start(&mut rng), start(&mut rng)];
-            let first = random_packet(&mut rng, &mut next, ends);
+            let first = random_segment(&mut rng, &mut next, ends);
             let ports: &'static [u16] = if conn % 2 == 0 { &[] } else { &[80] };
             let config = ZeekConfig {
                 likely_server_ports: ports,
@@ -976,7 +913,7 @@ mod tests {
                 observe_general(&mut general, &seg, ts, ok);
                 assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{seg:?}");
                 ts += rng.below(3 * NS);
-                seg = random_packet(&mut rng, &mut next, ends);
+                seg = random_segment(&mut rng, &mut next, ends);
             }
         }
     }
