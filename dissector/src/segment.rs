@@ -13,6 +13,17 @@ use crate::annotation::{Warning, Warnings};
 /// so does [`Segment::from_frame`].
 const ALIGNED_TIMESTAMPS: u32 = u32::from_be_bytes([1, 1, 8, 10]);
 
+/// True when the options are exactly the aligned timestamps, all captured.
+#[inline]
+fn has_aligned_timestamps(tcp: &TcpHeader<'_>) -> bool {
+    match *tcp.options_raw() {
+        [a, b, c, d, _, _, _, _, _, _, _, _] => {
+            u32::from_be_bytes([a, b, c, d]) == ALIGNED_TIMESTAMPS && !tcp.options_truncated()
+        }
+        _ => false,
+    }
+}
+
 /// The handshake options a segment carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HandshakeOptions {
@@ -58,8 +69,9 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// Takes the tracker's facts from a decoded frame.
-    #[inline]
+    /// Takes the tracker's facts from a decoded frame. Always inlined:
+    /// returned from a call, the segment is built and then copied.
+    #[inline(always)]
     pub fn from_frame(frame: &TcpFrame<'_>) -> Segment {
         let tcp = &frame.tcp;
         let mut segment = Segment {
@@ -85,23 +97,39 @@ impl Segment {
 
     /// Takes the options' and the flags' facts (built in place: a 72-byte
     /// segment passed along by value is copied at each step).
+    ///
+    /// Most segments take the two shortcuts: options that are absent or the
+    /// aligned timestamps, and flags with none of the rare conditions
+    /// ([`Segment::flags_may_be_odd`]); the rest take the general steps, out
+    /// of line.
+    #[inline]
     fn add_header_facts(&mut self, tcp: &TcpHeader<'_>) {
-        let aligned_timestamps = match *tcp.options_raw() {
-            [a, b, c, d, _, _, _, _, _, _, _, _] => {
-                u32::from_be_bytes([a, b, c, d]) == ALIGNED_TIMESTAMPS
-            }
-            _ => false,
-        };
-        if aligned_timestamps && !tcp.options_truncated() {
+        if tcp.options_raw().is_empty() {
+            // No option bytes: nothing for the walk to find.
+        } else if has_aligned_timestamps(tcp) {
             // What the walk (`add_options`) finds in them, without walking.
             self.options.timestamps = true;
         } else {
             self.add_options(tcp);
         }
-        self.add_flag_facts(tcp);
+        if Self::flags_may_be_odd(tcp) {
+            self.add_flag_facts(tcp);
+        }
+    }
+
+    /// False when [`Segment::add_flag_facts`] surely finds nothing: the
+    /// segment is whole, ACK is set (so neither a SYN without ACK nor an
+    /// acknowledgment number without ACK), SYN and the reserved bits are
+    /// clear (so none of SYN's combinations) and the urgent pointer is 0.
+    /// One test of the rare conditions instead of one per warning.
+    #[inline]
+    fn flags_may_be_odd(tcp: &TcpHeader<'_>) -> bool {
+        const TELLING: u16 = TcpFlags::ACK | TcpFlags::SYN | TcpFlags::RESERVED;
+        tcp.flags().0 & TELLING != TcpFlags::ACK || tcp.urgent_ptr() != 0 || tcp.is_truncated()
     }
 
     /// Walks the options for the handshake's and their oddities.
+    #[inline(never)]
     fn add_options(&mut self, tcp: &TcpHeader<'_>) {
         let mut walk = tcp.options();
         for item in walk.by_ref() {
@@ -127,6 +155,7 @@ impl Segment {
     }
 
     /// The oddities of the flags and the fields they govern.
+    #[inline(never)]
     fn add_flag_facts(&mut self, tcp: &TcpHeader<'_>) {
         let flags = self.flags;
         let w = &mut self.warnings;
@@ -172,9 +201,9 @@ mod tests {
         bytes
     }
 
-    /// The facts of `options` by the full walk alone.
-    fn walked(tcp: &TcpHeader<'_>) -> Segment {
-        let seg = Segment {
+    /// A segment with `tcp`'s flags and payload length, and no facts yet.
+    fn blank(tcp: &TcpHeader<'_>) -> Segment {
+        Segment {
             src: Endpoint {
                 addr: std::net::Ipv4Addr::LOCALHOST.into(),
                 port: 0,
@@ -187,11 +216,16 @@ mod tests {
             ack: 0,
             flags: tcp.flags(),
             window: 0,
-            payload_len: 0,
+            payload_len: tcp.payload_len() as u32,
             options: HandshakeOptions::default(),
             warnings: Warnings::default(),
-        };
-        let mut walked = seg;
+        }
+    }
+
+    /// The facts of `tcp` by the general steps alone: the full walk of the
+    /// options and every test of the flags.
+    fn walked(tcp: &TcpHeader<'_>) -> Segment {
+        let mut walked = blank(tcp);
         walked.add_options(tcp);
         walked.add_flag_facts(tcp);
         walked
@@ -213,5 +247,47 @@ mod tests {
             assert_eq!(facts, walked(&tcp));
             assert_eq!(facts.options.timestamps, captured == bytes.len());
         }
+    }
+
+    #[test]
+    fn the_shortcuts_find_what_the_general_steps_find() {
+        // Option lists that take each way: none, the aligned timestamps, a
+        // 12-byte list that is not them, a handshake's, a Fast Open cookie
+        // (which a SYN's data needs), and padding after EOL.
+        let option_lists: [&[u8]; 6] = [
+            &[],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2],
+            &[1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1],
+            &[2, 4, 5, 0xb4, 4, 2, 1, 3, 3, 7, 0, 0],
+            &[34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1],
+            &[0, 9, 0, 0],
+        ];
+        let mut odd = 0;
+        for options in option_lists {
+            for payload in [0, 3] {
+                for (ack, urgent) in [(0u32, 0u16), (7, 0), (0, 5), (7, 5)] {
+                    for flags in 0..=0x0FFFu16 {
+                        let mut bytes = header(options);
+                        bytes[8..12].copy_from_slice(&ack.to_be_bytes());
+                        bytes[12] |= (flags >> 8) as u8;
+                        bytes[13] = flags as u8;
+                        bytes[18..20].copy_from_slice(&urgent.to_be_bytes());
+                        bytes.extend(std::iter::repeat_n(b'x', payload));
+                        // Whole, cut in the data, and cut in the options.
+                        let cuts = [bytes.len(), bytes.len() - payload.min(1), 22];
+                        for captured in cuts.into_iter().filter(|&c| c <= bytes.len()) {
+                            let tcp = TcpHeader::parse(&bytes[..captured], bytes.len()).unwrap();
+                            let mut facts = blank(&tcp);
+                            facts.add_header_facts(&tcp);
+                            let general = walked(&tcp);
+                            assert_eq!(facts, general, "{:02x?} cut to {captured}", bytes);
+                            odd += usize::from(!general.warnings.is_empty());
+                        }
+                    }
+                }
+            }
+        }
+        // The comparison saw segments with warnings, not only clean ones.
+        assert!(odd > 0);
     }
 }
