@@ -24,6 +24,31 @@ fn has_aligned_timestamps(tcp: &TcpHeader<'_>) -> bool {
     }
 }
 
+/// What the walk finds in two option layouts common enough to know by
+/// heart, with no oddity in either; `None` for any other.
+///
+/// Linux's SYN and SYN-ACK: MSS, SACK-permitted, timestamps, NOP, window
+/// scale (`tcp_options_write`); and a segment signed with TCP MD5 (RFC 2385)
+/// that carries nothing else: NOP, NOP, the signature.
+fn handshake_layout(options: &[u8]) -> Option<HandshakeOptions> {
+    match *options {
+        [2, 4, mss_hi, mss_lo, 4, 2, 8, 10, _, _, _, _, _, _, _, _, 1, 3, 3, shift] => {
+            Some(HandshakeOptions {
+                mss: Some(u16::from_be_bytes([mss_hi, mss_lo])),
+                wscale: Some(shift),
+                sack_permitted: true,
+                timestamps: true,
+                ..HandshakeOptions::default()
+            })
+        }
+        [1, 1, 19, 18, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _] => Some(HandshakeOptions {
+            md5: true,
+            ..HandshakeOptions::default()
+        }),
+        _ => None,
+    }
+}
+
 /// The handshake options a segment carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HandshakeOptions {
@@ -110,7 +135,7 @@ impl Segment {
             // What the walk (`add_options`) finds in them, without walking.
             self.options.timestamps = true;
         } else {
-            self.add_options(tcp);
+            self.add_other_options(tcp);
         }
         if Self::flags_may_be_odd(tcp) {
             self.add_flag_facts(tcp);
@@ -126,6 +151,18 @@ impl Segment {
     fn flags_may_be_odd(tcp: &TcpHeader<'_>) -> bool {
         const TELLING: u16 = TcpFlags::ACK | TcpFlags::SYN | TcpFlags::RESERVED;
         tcp.flags().0 & TELLING != TcpFlags::ACK || tcp.urgent_ptr() != 0 || tcp.is_truncated()
+    }
+
+    /// The options' facts when they are neither absent nor the aligned
+    /// timestamps: from [`handshake_layout`] when it knows them, else by
+    /// the walk. (Options cut by the capture right after a known layout
+    /// give the walk the same complete options, so the same facts.)
+    #[inline(never)]
+    fn add_other_options(&mut self, tcp: &TcpHeader<'_>) {
+        match handshake_layout(tcp.options_raw()) {
+            Some(options) => self.options = options,
+            None => self.add_options(tcp),
+        }
     }
 
     /// Walks the options for the handshake's and their oddities.
@@ -253,13 +290,25 @@ mod tests {
     fn the_shortcuts_find_what_the_general_steps_find() {
         // Option lists that take each way: none, the aligned timestamps, a
         // 12-byte list that is not them, a handshake's, a Fast Open cookie
-        // (which a SYN's data needs), and padding after EOL.
-        let option_lists: [&[u8]; 6] = [
+        // (which a SYN's data needs), the two layouts known by heart, and
+        // padding after EOL.
+        let option_lists: [&[u8]; 10] = [
             &[],
             &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2],
             &[1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1],
             &[2, 4, 5, 0xb4, 4, 2, 1, 3, 3, 7, 0, 0],
             &[34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1],
+            &[
+                2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 3, 3, 7,
+            ],
+            &[1, 1, 19, 18, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6],
+            // Cut after 20 bytes, these begin as the layouts known by heart do.
+            &[
+                2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 3, 3, 7, 1, 1, 1, 9,
+            ],
+            &[
+                1, 1, 19, 18, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 0, 1, 0, 0,
+            ],
             &[0, 9, 0, 0],
         ];
         let mut odd = 0;
@@ -274,7 +323,7 @@ mod tests {
                         bytes[18..20].copy_from_slice(&urgent.to_be_bytes());
                         bytes.extend(std::iter::repeat_n(b'x', payload));
                         // Whole, cut in the data, and cut in the options.
-                        let cuts = [bytes.len(), bytes.len() - payload.min(1), 22];
+                        let cuts = [bytes.len(), bytes.len() - payload.min(1), 22, 40];
                         for captured in cuts.into_iter().filter(|&c| c <= bytes.len()) {
                             let tcp = TcpHeader::parse(&bytes[..captured], bytes.len()).unwrap();
                             let mut facts = blank(&tcp);
