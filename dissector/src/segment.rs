@@ -3,7 +3,7 @@
 
 use synack_core::flow::Endpoint;
 use synack_core::frame::TcpFrame;
-use synack_core::tcp::{MalformedReason, TcpFlags, TcpHeader, TcpOption};
+use synack_core::tcp::{MalformedReason, OptionIter, TcpFlags, TcpHeader, TcpOption};
 
 use crate::annotation::{Warning, Warnings};
 
@@ -155,20 +155,35 @@ impl Segment {
 
     /// The options' facts when they are neither absent nor the aligned
     /// timestamps: from [`handshake_layout`] when it knows them, else by
-    /// the walk. (Options cut by the capture right after a known layout
-    /// give the walk the same complete options, so the same facts.)
+    /// the walk, which starts after the aligned timestamps when the options
+    /// begin with them (SACK blocks and MPTCP follow them in most others).
+    /// (Options cut by the capture right after a known layout give the walk
+    /// the same complete options, so the same facts; and the walk goes on
+    /// after complete options as it would have from the start.)
     #[inline(never)]
     fn add_other_options(&mut self, tcp: &TcpHeader<'_>) {
-        match handshake_layout(tcp.options_raw()) {
-            Some(options) => self.options = options,
-            None => self.add_options(tcp),
+        let raw = tcp.options_raw();
+        if let Some(options) = handshake_layout(raw) {
+            self.options = options;
+        } else if let [1, 1, 8, 10, _, _, _, _, _, _, _, _, ref rest @ ..] = *raw {
+            self.options.timestamps = true;
+            self.walk_options(if tcp.options_truncated() {
+                OptionIter::new_cut(rest)
+            } else {
+                OptionIter::new(rest)
+            });
+        } else {
+            self.add_options(tcp);
         }
     }
 
     /// Walks the options for the handshake's and their oddities.
-    #[inline(never)]
     fn add_options(&mut self, tcp: &TcpHeader<'_>) {
-        let mut walk = tcp.options();
+        self.walk_options(tcp.options());
+    }
+
+    /// Takes the handshake's options and their oddities from `walk`.
+    fn walk_options(&mut self, mut walk: OptionIter<'_>) {
         for item in walk.by_ref() {
             match item {
                 Ok(TcpOption::Mss(v)) => self.options.mss = Some(v),
@@ -292,7 +307,7 @@ mod tests {
         // 12-byte list that is not them, a handshake's, a Fast Open cookie
         // (which a SYN's data needs), the two layouts known by heart, and
         // padding after EOL.
-        let option_lists: [&[u8]; 10] = [
+        let option_lists: [&[u8]; 14] = [
             &[],
             &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2],
             &[1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1],
@@ -302,6 +317,14 @@ mod tests {
                 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 3, 3, 7,
             ],
             &[1, 1, 19, 18, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6],
+            // The aligned timestamps, then more: SACK blocks, MPTCP, a
+            // malformed window scale, padding after EOL.
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 10, 0, 0, 0, 9, 0, 0, 0, 10,
+            ],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 4, 0x01, 0x81],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 3, 7, 0, 0],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 1, 0],
             // Cut after 20 bytes, these begin as the layouts known by heart do.
             &[
                 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 3, 3, 7, 1, 1, 1, 9,
@@ -323,7 +346,7 @@ mod tests {
                         bytes[18..20].copy_from_slice(&urgent.to_be_bytes());
                         bytes.extend(std::iter::repeat_n(b'x', payload));
                         // Whole, cut in the data, and cut in the options.
-                        let cuts = [bytes.len(), bytes.len() - payload.min(1), 22, 40];
+                        let cuts = [bytes.len(), bytes.len() - payload.min(1), 22, 34, 40];
                         for captured in cuts.into_iter().filter(|&c| c <= bytes.len()) {
                             let tcp = TcpHeader::parse(&bytes[..captured], bytes.len()).unwrap();
                             let mut facts = blank(&tcp);
