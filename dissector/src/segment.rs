@@ -137,20 +137,25 @@ impl Segment {
         } else {
             self.add_other_options(tcp);
         }
+        // Segments cut by the snap length are common in some captures: that
+        // warning is taken here, the others only where they may be.
+        if tcp.is_truncated() {
+            self.warnings.insert(Warning::Truncated);
+        }
         if Self::flags_may_be_odd(tcp) {
             self.add_flag_facts(tcp);
         }
     }
 
-    /// False when [`Segment::add_flag_facts`] surely finds nothing: the
-    /// segment is whole, ACK is set (so neither a SYN without ACK nor an
+    /// False when [`Segment::add_flag_facts`] surely finds nothing but
+    /// truncation: ACK is set (so neither a SYN without ACK nor an
     /// acknowledgment number without ACK), SYN and the reserved bits are
     /// clear (so none of SYN's combinations) and the urgent pointer is 0.
     /// One test of the rare conditions instead of one per warning.
     #[inline]
     fn flags_may_be_odd(tcp: &TcpHeader<'_>) -> bool {
         const TELLING: u16 = TcpFlags::ACK | TcpFlags::SYN | TcpFlags::RESERVED;
-        tcp.flags().0 & TELLING != TcpFlags::ACK || tcp.urgent_ptr() != 0 || tcp.is_truncated()
+        tcp.flags().0 & TELLING != TcpFlags::ACK || tcp.urgent_ptr() != 0
     }
 
     /// The options' facts when they are neither absent nor the aligned
