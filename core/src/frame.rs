@@ -240,8 +240,10 @@ fn ethernet_ipv6_tcp(link: LinkType, frame: &[u8]) -> Option<TcpFrame<'_>> {
     let segment = after_ip.get(..segment_len).unwrap_or(after_ip);
     let tcp = TcpHeader::parse(segment, segment_len).ok()?;
     let header = etherparse::Ipv6HeaderSlice::from_slice(ip).ok()?;
-    let (extensions, _, _) =
-        etherparse::Ipv6ExtensionsSlice::from_slice(ip_number::TCP, segment).ok()?;
+    // TCP right after the fixed header: no extension headers, which is what
+    // `Ipv6ExtensionsSlice::from_slice` finds, after a call, for next header
+    // TCP (no first header, not fragmented, an empty slice).
+    let extensions = etherparse::Ipv6ExtensionsSlice::default();
     Some(TcpFrame {
         ip: IpHeader::V6(header, extensions),
         tcp,

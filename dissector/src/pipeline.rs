@@ -65,19 +65,26 @@ fn skipped(decoded: Result<Decoded<'_>, FrameError>) -> Skipped {
 #[inline(always)]
 pub fn segment_of(frame: &TcpFrame<'_>, verify_checksums: bool) -> (Segment, Option<bool>) {
     let mut segment = Segment::from_frame(frame);
-    let checksum_ok = if verify_checksums {
-        let pseudo = PseudoHeader {
-            src: segment.src.addr,
-            dst: segment.dst.addr,
-        };
-        frame.tcp.verify_checksum(&pseudo)
-    } else {
-        None
+    let checksum_ok = check_checksum(frame, &mut segment, verify_checksums);
+    (segment, checksum_ok)
+}
+
+/// Verifies the checksum of `frame` when asked, and warns in `segment` of a
+/// bad one; whether it verified (None: not verified, or not captured whole).
+#[inline(always)]
+fn check_checksum(frame: &TcpFrame<'_>, segment: &mut Segment, verify: bool) -> Option<bool> {
+    if !verify {
+        return None;
+    }
+    let pseudo = PseudoHeader {
+        src: segment.src.addr,
+        dst: segment.dst.addr,
     };
+    let checksum_ok = frame.tcp.verify_checksum(&pseudo);
     if checksum_ok == Some(false) {
         segment.warnings.insert(Warning::BadChecksum);
     }
-    (segment, checksum_ok)
+    checksum_ok
 }
 
 /// Decodes records and tracks their connections.
@@ -103,15 +110,26 @@ impl Pipeline {
     /// Takes in one captured record.
     pub fn process<'a>(&mut self, packet: &Packet<'a>) -> Outcome<'a> {
         // Matched here, not through `tcp_frame`: each layer of `Result` the
-        // frame passes through is a copy of it.
-        let frame = match frame::decode(packet.link_type, packet.data) {
-            Ok(Decoded::Tcp(frame)) => frame,
-            other => return Outcome::Skipped(skipped(other)),
-        };
-        let (segment, checksum_ok) = segment_of(&frame, self.verify_checksums);
-        let annotation = self
-            .tracker
-            .observe(packet.frame, packet.ts_ns, &segment, checksum_ok);
-        Outcome::Tcp { frame, annotation }
+        // frame passes through is a copy of it. And matched by reference:
+        // the frame is tracked where `decode` left it, then copied once,
+        // into the outcome (moved out first, it is copied twice).
+        let decoded = frame::decode(packet.link_type, packet.data);
+        match &decoded {
+            Ok(Decoded::Tcp(frame)) => Outcome::Tcp {
+                annotation: self.track(packet, frame),
+                frame: frame.clone(),
+            },
+            _ => Outcome::Skipped(skipped(decoded)),
+        }
+    }
+
+    /// Tracks the segment of `frame`. Not through `segment_of`: the segment
+    /// would be copied in and out of the pair it returns.
+    #[inline(always)]
+    fn track(&mut self, packet: &Packet<'_>, frame: &TcpFrame<'_>) -> Annotation {
+        let mut segment = Segment::from_frame(frame);
+        let checksum_ok = check_checksum(frame, &mut segment, self.verify_checksums);
+        self.tracker
+            .observe(packet.frame, packet.ts_ns, &segment, checksum_ok)
     }
 }

@@ -3,7 +3,7 @@
 
 use synack_core::flow::Endpoint;
 use synack_core::frame::TcpFrame;
-use synack_core::tcp::{MalformedReason, TcpFlags, TcpHeader, TcpOption};
+use synack_core::tcp::{MalformedReason, OptionIter, TcpFlags, TcpHeader, TcpOption};
 
 use crate::annotation::{Warning, Warnings};
 
@@ -12,6 +12,42 @@ use crate::annotation::{Warning, Warnings};
 /// values. Linux's `tcp_fast_parse_options` looks for this layout first, and
 /// so does [`Segment::from_frame`].
 const ALIGNED_TIMESTAMPS: u32 = u32::from_be_bytes([1, 1, 8, 10]);
+
+/// True when the options are exactly the aligned timestamps, all captured.
+#[inline]
+fn has_aligned_timestamps(tcp: &TcpHeader<'_>) -> bool {
+    match *tcp.options_raw() {
+        [a, b, c, d, _, _, _, _, _, _, _, _] => {
+            u32::from_be_bytes([a, b, c, d]) == ALIGNED_TIMESTAMPS && !tcp.options_truncated()
+        }
+        _ => false,
+    }
+}
+
+/// What the walk finds in two option layouts common enough to know by
+/// heart, with no oddity in either; `None` for any other.
+///
+/// Linux's SYN and SYN-ACK: MSS, SACK-permitted, timestamps, NOP, window
+/// scale (`tcp_options_write`); and a segment signed with TCP MD5 (RFC 2385)
+/// that carries nothing else: NOP, NOP, the signature.
+fn handshake_layout(options: &[u8]) -> Option<HandshakeOptions> {
+    match *options {
+        [2, 4, mss_hi, mss_lo, 4, 2, 8, 10, _, _, _, _, _, _, _, _, 1, 3, 3, shift] => {
+            Some(HandshakeOptions {
+                mss: Some(u16::from_be_bytes([mss_hi, mss_lo])),
+                wscale: Some(shift),
+                sack_permitted: true,
+                timestamps: true,
+                ..HandshakeOptions::default()
+            })
+        }
+        [1, 1, 19, 18, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _] => Some(HandshakeOptions {
+            md5: true,
+            ..HandshakeOptions::default()
+        }),
+        _ => None,
+    }
+}
 
 /// The handshake options a segment carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,8 +94,9 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// Takes the tracker's facts from a decoded frame.
-    #[inline]
+    /// Takes the tracker's facts from a decoded frame. Always inlined:
+    /// returned from a call, the segment is built and then copied.
+    #[inline(always)]
     pub fn from_frame(frame: &TcpFrame<'_>) -> Segment {
         let tcp = &frame.tcp;
         let mut segment = Segment {
@@ -85,25 +122,73 @@ impl Segment {
 
     /// Takes the options' and the flags' facts (built in place: a 72-byte
     /// segment passed along by value is copied at each step).
+    ///
+    /// Most segments take the two shortcuts: options that are absent or the
+    /// aligned timestamps, and flags with none of the rare conditions
+    /// ([`Segment::flags_may_be_odd`]); the rest take the general steps, out
+    /// of line.
+    #[inline]
     fn add_header_facts(&mut self, tcp: &TcpHeader<'_>) {
-        let aligned_timestamps = match *tcp.options_raw() {
-            [a, b, c, d, _, _, _, _, _, _, _, _] => {
-                u32::from_be_bytes([a, b, c, d]) == ALIGNED_TIMESTAMPS
-            }
-            _ => false,
-        };
-        if aligned_timestamps && !tcp.options_truncated() {
+        if tcp.options_raw().is_empty() {
+            // No option bytes: nothing for the walk to find.
+        } else if has_aligned_timestamps(tcp) {
             // What the walk (`add_options`) finds in them, without walking.
             self.options.timestamps = true;
         } else {
+            self.add_other_options(tcp);
+        }
+        // Segments cut by the snap length are common in some captures: that
+        // warning is taken here, the others only where they may be.
+        if tcp.is_truncated() {
+            self.warnings.insert(Warning::Truncated);
+        }
+        if Self::flags_may_be_odd(tcp) {
+            self.add_flag_facts(tcp);
+        }
+    }
+
+    /// False when [`Segment::add_flag_facts`] surely finds nothing but
+    /// truncation: ACK is set (so neither a SYN without ACK nor an
+    /// acknowledgment number without ACK), SYN and the reserved bits are
+    /// clear (so none of SYN's combinations) and the urgent pointer is 0.
+    /// One test of the rare conditions instead of one per warning.
+    #[inline]
+    fn flags_may_be_odd(tcp: &TcpHeader<'_>) -> bool {
+        const TELLING: u16 = TcpFlags::ACK | TcpFlags::SYN | TcpFlags::RESERVED;
+        tcp.flags().0 & TELLING != TcpFlags::ACK || tcp.urgent_ptr() != 0
+    }
+
+    /// The options' facts when they are neither absent nor the aligned
+    /// timestamps: from [`handshake_layout`] when it knows them, else by
+    /// the walk, which starts after the aligned timestamps when the options
+    /// begin with them (SACK blocks and MPTCP follow them in most others).
+    /// (Options cut by the capture right after a known layout give the walk
+    /// the same complete options, so the same facts; and the walk goes on
+    /// after complete options as it would have from the start.)
+    #[inline(never)]
+    fn add_other_options(&mut self, tcp: &TcpHeader<'_>) {
+        let raw = tcp.options_raw();
+        if let Some(options) = handshake_layout(raw) {
+            self.options = options;
+        } else if let [1, 1, 8, 10, _, _, _, _, _, _, _, _, ref rest @ ..] = *raw {
+            self.options.timestamps = true;
+            self.walk_options(if tcp.options_truncated() {
+                OptionIter::new_cut(rest)
+            } else {
+                OptionIter::new(rest)
+            });
+        } else {
             self.add_options(tcp);
         }
-        self.add_flag_facts(tcp);
     }
 
     /// Walks the options for the handshake's and their oddities.
     fn add_options(&mut self, tcp: &TcpHeader<'_>) {
-        let mut walk = tcp.options();
+        self.walk_options(tcp.options());
+    }
+
+    /// Takes the handshake's options and their oddities from `walk`.
+    fn walk_options(&mut self, mut walk: OptionIter<'_>) {
         for item in walk.by_ref() {
             match item {
                 Ok(TcpOption::Mss(v)) => self.options.mss = Some(v),
@@ -127,6 +212,7 @@ impl Segment {
     }
 
     /// The oddities of the flags and the fields they govern.
+    #[inline(never)]
     fn add_flag_facts(&mut self, tcp: &TcpHeader<'_>) {
         let flags = self.flags;
         let w = &mut self.warnings;
@@ -172,9 +258,9 @@ mod tests {
         bytes
     }
 
-    /// The facts of `options` by the full walk alone.
-    fn walked(tcp: &TcpHeader<'_>) -> Segment {
-        let seg = Segment {
+    /// A segment with `tcp`'s flags and payload length, and no facts yet.
+    fn blank(tcp: &TcpHeader<'_>) -> Segment {
+        Segment {
             src: Endpoint {
                 addr: std::net::Ipv4Addr::LOCALHOST.into(),
                 port: 0,
@@ -187,11 +273,16 @@ mod tests {
             ack: 0,
             flags: tcp.flags(),
             window: 0,
-            payload_len: 0,
+            payload_len: tcp.payload_len() as u32,
             options: HandshakeOptions::default(),
             warnings: Warnings::default(),
-        };
-        let mut walked = seg;
+        }
+    }
+
+    /// The facts of `tcp` by the general steps alone: the full walk of the
+    /// options and every test of the flags.
+    fn walked(tcp: &TcpHeader<'_>) -> Segment {
+        let mut walked = blank(tcp);
         walked.add_options(tcp);
         walked.add_flag_facts(tcp);
         walked
@@ -213,5 +304,67 @@ mod tests {
             assert_eq!(facts, walked(&tcp));
             assert_eq!(facts.options.timestamps, captured == bytes.len());
         }
+    }
+
+    #[test]
+    fn the_shortcuts_find_what_the_general_steps_find() {
+        // Option lists that take each way: none, the aligned timestamps, a
+        // 12-byte list that is not them, a handshake's, a Fast Open cookie
+        // (which a SYN's data needs), the two layouts known by heart, and
+        // padding after EOL.
+        let option_lists: [&[u8]; 14] = [
+            &[],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2],
+            &[1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1],
+            &[2, 4, 5, 0xb4, 4, 2, 1, 3, 3, 7, 0, 0],
+            &[34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1],
+            &[
+                2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 3, 3, 7,
+            ],
+            &[1, 1, 19, 18, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6],
+            // The aligned timestamps, then more: SACK blocks, MPTCP, a
+            // malformed window scale, padding after EOL.
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 10, 0, 0, 0, 9, 0, 0, 0, 10,
+            ],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 4, 0x01, 0x81],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 3, 7, 0, 0],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 1, 0],
+            // Cut after 20 bytes, these begin as the layouts known by heart do.
+            &[
+                2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 3, 3, 7, 1, 1, 1, 9,
+            ],
+            &[
+                1, 1, 19, 18, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 0, 1, 0, 0,
+            ],
+            &[0, 9, 0, 0],
+        ];
+        let mut odd = 0;
+        for options in option_lists {
+            for payload in [0, 3] {
+                for (ack, urgent) in [(0u32, 0u16), (7, 0), (0, 5), (7, 5)] {
+                    for flags in 0..=0x0FFFu16 {
+                        let mut bytes = header(options);
+                        bytes[8..12].copy_from_slice(&ack.to_be_bytes());
+                        bytes[12] |= (flags >> 8) as u8;
+                        bytes[13] = flags as u8;
+                        bytes[18..20].copy_from_slice(&urgent.to_be_bytes());
+                        bytes.extend(std::iter::repeat_n(b'x', payload));
+                        // Whole, cut in the data, and cut in the options.
+                        let cuts = [bytes.len(), bytes.len() - payload.min(1), 22, 34, 40];
+                        for captured in cuts.into_iter().filter(|&c| c <= bytes.len()) {
+                            let tcp = TcpHeader::parse(&bytes[..captured], bytes.len()).unwrap();
+                            let mut facts = blank(&tcp);
+                            facts.add_header_facts(&tcp);
+                            let general = walked(&tcp);
+                            assert_eq!(facts, general, "{:02x?} cut to {captured}", bytes);
+                            odd += usize::from(!general.warnings.is_empty());
+                        }
+                    }
+                }
+            }
+        }
+        // The comparison saw segments with warnings, not only clean ones.
+        assert!(odd > 0);
     }
 }

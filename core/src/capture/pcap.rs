@@ -146,24 +146,32 @@ impl PcapParser {
         &mut self,
         stream: &mut Stream,
     ) -> Result<Option<Record>, CaptureError> {
-        let start = stream.offset();
+        // Errors name the record's offset, which is the stream's until the
+        // record is consumed; read there, not kept from here through the
+        // common case.
         let header_len = self.record_header_len;
-        if !stream.fill(header_len).map_err(io_error(start))? {
-            return end_of_file(stream, start);
+        if !stream
+            .fill(header_len)
+            .map_err(|e| io_error(stream.offset())(e))?
+        {
+            return end_of_file(stream);
         }
         // Seconds, fraction, captured length, original length (the modified
         // variant's eight more bytes say nothing a reader needs).
         // (Never short: a record header is at least that long.)
         let Some(fields) = stream.available().first_chunk::<RECORD_FIELDS_LEN>() else {
-            return Err(truncated(start));
+            return Err(truncated(stream));
         };
         let [ts_sec, ts_frac, caplen, orig_len] = self.words(fields);
         if caplen > MAX_CAPLEN {
-            return Err(caplen_too_big(start, caplen));
+            return Err(caplen_too_big(stream, caplen));
         }
         let total = header_len + caplen as usize;
-        if !stream.fill(total).map_err(io_error(start))? {
-            return Err(truncated(start));
+        if !stream
+            .fill(total)
+            .map_err(|e| io_error(stream.offset())(e))?
+        {
+            return Err(truncated(stream));
         }
         let ts_ns = u64::from(ts_sec) * 1_000_000_000 + u64::from(ts_frac) * self.ns_per_fraction;
         let kept = caplen.min(self.snaplen) as usize;
@@ -194,25 +202,26 @@ impl PcapParser {
 
 /// The stream ended before a record header: cleanly between records, or inside one.
 #[cold]
-fn end_of_file(stream: &Stream, start: u64) -> Result<Option<Record>, CaptureError> {
+fn end_of_file(stream: &Stream) -> Result<Option<Record>, CaptureError> {
     if stream.available().is_empty() {
         Ok(None)
     } else {
-        Err(truncated(start))
+        Err(truncated(stream))
     }
 }
 
-/// The input ends inside the record at `start`.
+/// The input ends inside the record at the stream's offset.
 #[cold]
-fn truncated(start: u64) -> CaptureError {
-    CaptureError::new(start, CaptureErrorKind::Truncated)
+fn truncated(stream: &Stream) -> CaptureError {
+    CaptureError::new(stream.offset(), CaptureErrorKind::Truncated)
 }
 
-/// The record at `start` announces more captured bytes than any record may hold.
+/// The record at the stream's offset announces more captured bytes than any
+/// record may hold.
 #[cold]
-fn caplen_too_big(start: u64, caplen: u32) -> CaptureError {
+fn caplen_too_big(stream: &Stream, caplen: u32) -> CaptureError {
     CaptureError::corrupt(
-        start,
+        stream.offset(),
         format!("record captured length {caplen} exceeds the limit of {MAX_CAPLEN} bytes"),
     )
 }

@@ -62,13 +62,16 @@ impl std::error::Error for TcpError {}
 /// A TCP header and payload borrowed from the packet bytes.
 ///
 /// Lengths are checked once in [`TcpHeader::parse`]; no accessor can panic.
+/// Small, as every decoded frame carries one (and is copied whole): the
+/// options and the payload are found in `after_fixed` by the data offset
+/// when asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpHeader<'a> {
     fixed: &'a [u8; TCP_MIN_HEADER_LEN],
-    options: &'a [u8],
-    payload: &'a [u8],
+    /// The segment's bytes past the fixed header, as far as captured:
+    /// options, then payload.
+    after_fixed: &'a [u8],
     segment_len: usize,
-    truncated: bool,
 }
 
 impl<'a> TcpHeader<'a> {
@@ -97,17 +100,20 @@ impl<'a> TcpHeader<'a> {
         }
         // What the segment has past the fixed header, as far as it was captured.
         let after_fixed = rest.get(..segment_len - TCP_MIN_HEADER_LEN).unwrap_or(rest);
-        let (options, payload) = after_fixed
-            .split_at_checked(header_len - TCP_MIN_HEADER_LEN)
-            .unwrap_or((after_fixed, &[]));
-        let truncated = after_fixed.len() + TCP_MIN_HEADER_LEN < segment_len;
         Ok(TcpHeader {
             fixed,
-            options,
-            payload,
+            after_fixed,
             segment_len,
-            truncated,
         })
+    }
+
+    /// The options as captured and the payload as captured.
+    #[inline]
+    fn options_and_payload(&self) -> (&'a [u8], &'a [u8]) {
+        let options_len = self.header_len() - TCP_MIN_HEADER_LEN;
+        self.after_fixed
+            .split_at_checked(options_len)
+            .unwrap_or((self.after_fixed, &[]))
     }
 
     #[inline]
@@ -178,21 +184,21 @@ impl<'a> TcpHeader<'a> {
     /// The option bytes as captured (shorter than the data offset says when truncated).
     #[inline]
     pub fn options_raw(&self) -> &'a [u8] {
-        self.options
+        self.options_and_payload().0
     }
     /// Walks the options, yielding typed items and malformed ones with their reason.
     #[inline]
     pub fn options(&self) -> OptionIter<'a> {
         if self.options_truncated() {
-            OptionIter::new_cut(self.options)
+            OptionIter::new_cut(self.options_raw())
         } else {
-            OptionIter::new(self.options)
+            OptionIter::new(self.options_raw())
         }
     }
     /// The payload bytes as captured.
     #[inline]
     pub fn payload(&self) -> &'a [u8] {
-        self.payload
+        self.options_and_payload().1
     }
     /// Payload length as the IP header gives it (tcpdump's `length`, tshark's `tcp.len`).
     #[inline]
@@ -207,12 +213,12 @@ impl<'a> TcpHeader<'a> {
     /// True when the capture holds fewer bytes than the segment (snap length).
     #[inline]
     pub fn is_truncated(&self) -> bool {
-        self.truncated
+        self.after_fixed.len() + TCP_MIN_HEADER_LEN < self.segment_len
     }
     /// True when some option bytes the data offset announces were not captured.
     #[inline]
     pub fn options_truncated(&self) -> bool {
-        self.options.len() + TCP_MIN_HEADER_LEN < self.header_len()
+        self.after_fixed.len() + TCP_MIN_HEADER_LEN < self.header_len()
     }
     /// The header bytes as captured (fixed part only when the options are cut).
     #[inline]
@@ -224,13 +230,13 @@ impl<'a> TcpHeader<'a> {
     ///
     /// Returns `None` when the segment was not captured whole.
     pub fn verify_checksum(&self, pseudo: &PseudoHeader) -> Option<bool> {
-        if self.truncated {
+        if self.is_truncated() {
             return None;
         }
         let sum = checksum::segment_sum(
             pseudo,
             self.segment_len,
-            [&self.fixed[..], self.options, self.payload],
+            [&self.fixed[..], self.after_fixed, &[]],
         );
         Some(sum == 0xFFFF)
     }
