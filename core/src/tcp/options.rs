@@ -417,6 +417,21 @@ impl<'a> Iterator for OptionIter<'a> {
                 self.rest = after;
                 TcpOption::Sack(SackBlocks { raw })
             }
+            (30, &[len @ 3..=255, ref value_on @ ..]) if usize::from(len) - 2 <= value_on.len() => {
+                let (data, after) = value_on.split_at(usize::from(len) - 2);
+                self.rest = after;
+                TcpOption::Mptcp {
+                    subtype: data[0] >> 4,
+                    data,
+                }
+            }
+            (19, &[18, ref value_on @ ..]) => match value_on.split_first_chunk() {
+                Some((digest, after)) => {
+                    self.rest = after;
+                    TcpOption::Md5Signature(digest)
+                }
+                None => return Some(self.walk_on(kind, after_kind)),
+            },
             (0, padding) => {
                 self.padding = padding;
                 self.rest = &[];
@@ -715,10 +730,22 @@ mod tests {
 
     #[test]
     fn the_common_options_read_as_the_general_walk_reads_them() {
-        // `next` takes MSS, window scale, SACK-permitted, SACK and
-        // timestamps with their right lengths by their own patterns; `typed`
-        // is the general rule. Both must agree, followed by anything or nothing.
-        let options: [&[u8]; 7] = [
+        // `next` takes MSS, window scale, SACK-permitted, SACK, timestamps,
+        // MPTCP and MD5 with their right lengths by their own patterns;
+        // `typed` is the general rule. Both must agree, followed by anything
+        // or nothing.
+        let options: [&[u8]; 11] = [
+            &[30, 3, 0x21],
+            &[
+                30, 20, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+            ],
+            &[
+                30, 40, 0x31, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            ],
+            &[
+                19, 18, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+            ],
             &[2, 4, 0x05, 0xb4],
             &[3, 3, 14],
             &[4, 2],
