@@ -158,6 +158,8 @@ struct Runner<'o> {
     order: ConnOrder,
     /// The rows of the table, and of a live capture's closing table.
     table: Table,
+    /// Verdicts drained from the tracker, on their way to [`Runner::verdict`].
+    ended: Vec<Verdict>,
     warner: Warner,
     live: bool,
 }
@@ -175,15 +177,14 @@ impl Runner<'_> {
             Mode::Conns(_) => {}
         }
         if self.pipeline.tracker().has_ended() {
-            let ended: Vec<Verdict> = self
-                .pipeline
-                .tracker()
-                .drain_ended()
-                .map(|(v, _)| v)
-                .collect();
-            for v in ended {
+            // Out of the runner while `verdict` borrows it, and back after,
+            // so that its room is reused.
+            let mut ended = std::mem::take(&mut self.ended);
+            ended.extend(self.pipeline.tracker().drain_ended().map(|(v, _)| v));
+            for v in ended.drain(..) {
                 self.verdict(v)?;
             }
+            self.ended = ended;
         }
         Ok(())
     }
@@ -312,6 +313,7 @@ pub fn run(source: &mut dyn Source, mut settings: Settings) -> Result<(), Failur
         out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
         order: ConnOrder::default(),
         table: Table::new(),
+        ended: Vec::new(),
         warner: Warner::default(),
         live,
     };
