@@ -268,13 +268,17 @@ impl Tracker {
 
     /// Frees `slot` and gives its connection's verdict, if it holds one.
     fn take(&mut self, slot: usize) -> Option<Verdict> {
-        let (key, conn) = self.slots[slot].take()?;
-        self.by_key.remove(&key);
+        // The verdict is read where the connection lies, which is then
+        // dropped there: moving it out first would copy it.
+        let (key, conn) = self.slots[slot].as_ref()?;
+        let verdict = conn.verdict();
+        self.by_key.remove(key);
+        self.slots[slot] = None;
         self.free.push(slot);
         if self.last_slot == Some(slot) {
             self.last_slot = None;
         }
-        Some(conn.verdict())
+        Some(verdict)
     }
 
     /// Ends connections idle past the timeout, or closed past TIME-WAIT,

@@ -395,7 +395,7 @@ mod tests {
             s2c: Counters::default(),
             completeness: 0,
             conn_state: "OTH",
-            history: String::new(),
+            history: Default::default(),
             facts: ConnectionFacts {
                 open: OpenKind::Midstream,
                 rtt_syn_synack_us: None,

@@ -108,11 +108,11 @@ impl Table {
         self.append(6, &figures, widths);
         self.text_cell(11, v.conn_state);
         let history = if v.history.is_empty() {
-            "-"
+            b"-"
         } else {
-            &v.history
+            v.history.as_bytes()
         };
-        self.text_cell(12, history);
+        self.ascii_cell(12, history);
         self.labels_cell(v);
         self.with_labels |= !v.labels.is_empty();
     }
@@ -128,7 +128,12 @@ impl Table {
 
     /// Appends cell `column`, ASCII text, and widens its column.
     fn text_cell(&mut self, column: usize, text: &str) {
-        let text = &text.as_bytes()[..text.len().min(MAX_CELL)];
+        self.ascii_cell(column, text.as_bytes());
+    }
+
+    /// Appends cell `column`, the bytes of ASCII text, and widens its column.
+    fn ascii_cell(&mut self, column: usize, text: &[u8]) {
+        let text = &text[..text.len().min(MAX_CELL)];
         self.cells
             .extend_from_slice(&(text.len() as u16).to_le_bytes());
         self.cells.extend_from_slice(text);
@@ -253,7 +258,9 @@ pub fn write_table(out: &mut impl Write, verdicts: &[Verdict]) -> io::Result<()>
 mod tests {
     use super::*;
     use crate::annotation::{EndpointStates, RoleSet};
-    use crate::verdict::{CloseKind, ConnectionFacts, Counters, OpenKind, Side, SideOptions};
+    use crate::verdict::{
+        CloseKind, ConnectionFacts, Counters, History, OpenKind, Side, SideOptions,
+    };
     use cells::tests::edge_ipv6;
     use std::net::{IpAddr, Ipv4Addr};
     use synack_core::flow::Endpoint;
@@ -281,7 +288,7 @@ mod tests {
             },
             completeness: 31,
             conn_state: "SF",
-            history: "ShADadFf".to_string(),
+            history: History::new("ShADadFf"),
             facts: ConnectionFacts {
                 open: OpenKind::ThreeWay,
                 rtt_syn_synack_us: Some(412),
@@ -373,7 +380,7 @@ mod tests {
                 if v.history.is_empty() {
                     "-".to_string()
                 } else {
-                    v.history.clone()
+                    v.history.to_string()
                 },
                 if labels.is_empty() {
                     "-".to_string()
@@ -427,7 +434,7 @@ mod tests {
             v.end_ns = conn * conn * 1_234_567;
             v.facts.rtt_synack_ack_us = (conn % 2 == 0).then_some(conn * 12_345);
             v.facts.active_closer = None;
-            v.history = "ShAD".repeat(conn as usize % 12);
+            v.history = History::new(&"ShAD".repeat(conn as usize % 12));
             verdicts.push(v);
         }
         let mut out = Vec::new();
