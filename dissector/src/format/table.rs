@@ -143,6 +143,9 @@ impl Table {
     /// Appends the `LABELS` cell (`name=value` pairs, comma-separated; `-`
     /// for none) and widens its column.
     fn labels_cell(&mut self, v: &Verdict) {
+        if v.labels.is_empty() {
+            return self.ascii_cell(LABELS, b"-");
+        }
         let at = self.cells.len();
         self.cells.extend_from_slice(&[0, 0]);
         labels(&mut self.cells, v);
@@ -230,11 +233,8 @@ fn header_row() -> Vec<u8> {
     row
 }
 
-/// The `LABELS` cell's text: `name=value` pairs, comma-separated (`-` for none).
+/// The `LABELS` cell's text: `name=value` pairs, comma-separated.
 fn labels(t: &mut Vec<u8>, v: &Verdict) {
-    if v.labels.is_empty() {
-        t.push(b'-');
-    }
     for (i, (name, value)) in v.labels.iter().enumerate() {
         if i > 0 {
             t.push(b',');
