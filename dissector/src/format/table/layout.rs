@@ -13,6 +13,8 @@ pub(super) struct Layout {
     places: Vec<Place>,
     /// The length of a line whose every cell fills its column.
     full: usize,
+    /// A line's blanks before its cells are copied in: `full` and two blocks.
+    blanks: Vec<u8>,
 }
 
 /// Where a column is in the lines.
@@ -49,7 +51,11 @@ impl Layout {
             });
             full = start + width;
         }
-        Layout { places, full }
+        Layout {
+            places,
+            full,
+            blanks: vec![b' '; full + 2 * BLOCK],
+        }
     }
 
     /// Appends one line of the cells that begin `row` (each after its
@@ -65,7 +71,9 @@ impl Layout {
             return lines.push(b'\n');
         };
         let base = lines.len();
-        lines.resize(base + self.full + 2 * BLOCK, b' ');
+        // Copied from a line of blanks: cheaper than `resize`, which
+        // fills byte by byte.
+        lines.extend_from_slice(&self.blanks);
         let line = &mut lines[base..];
         let mut at = 0;
         for place in places {
