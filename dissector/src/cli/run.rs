@@ -158,13 +158,11 @@ struct Runner<'o> {
     order: ConnOrder,
     /// The rows of the table, and of a live capture's closing table.
     table: Table,
-    /// Verdicts drained from the tracker, on their way to [`Runner::verdict`].
-    ended: Vec<Verdict>,
     warner: Warner,
     live: bool,
 }
 
-impl Runner<'_> {
+impl<'o> Runner<'o> {
     /// Takes in one record, the `seen`th that passed the filter.
     fn record(&mut self, packet: &Packet<'_>, seen: u64) -> Result<(), Failure> {
         let outcome = self.pipeline.process(packet);
@@ -177,14 +175,10 @@ impl Runner<'_> {
             Mode::Conns(_) => {}
         }
         if self.pipeline.tracker().has_ended() {
-            // Out of the runner while `verdict` borrows it, and back after,
-            // so that its room is reused.
-            let mut ended = std::mem::take(&mut self.ended);
-            ended.extend(self.pipeline.tracker().drain_ended().map(|(v, _)| v));
-            for v in ended.drain(..) {
-                self.verdict(v)?;
+            let (pipeline, mut shown) = self.parts();
+            for (v, _) in pipeline.tracker().drain_ended() {
+                shown.verdict(v)?;
             }
-            self.ended = ended;
         }
         Ok(())
     }
@@ -228,26 +222,17 @@ impl Runner<'_> {
         Ok(())
     }
 
-    fn verdict(&mut self, mut v: Verdict) -> io::Result<()> {
-        if !self.settings.plugins.is_empty() {
-            v.labels = self.settings.plugins.close(v.conn);
-        }
-        match self.settings.mode {
-            Mode::Conns(ConnsFormat::Json) => {
-                self.order.push(v);
-                for v in self.order.ready() {
-                    json::write_verdict(&mut self.out, &v)?;
-                }
-            }
-            Mode::Conns(ConnsFormat::Table) => self.table.push(&v),
-            Mode::Packets { .. } if self.live => self.table.push(&v),
-            Mode::Packets {
-                format: PacketFormat::Text,
-                ..
-            } => text::write_labels(&mut self.out, &v)?,
-            Mode::Packets { .. } => {}
-        }
-        Ok(())
+    /// The pipeline, and apart from it where verdicts go, so that verdicts
+    /// are shown as they are drained from its tracker.
+    fn parts(&mut self) -> (&mut Pipeline, Shown<'_, 'o>) {
+        let shown = Shown {
+            settings: &mut self.settings,
+            out: &mut self.out,
+            order: &mut self.order,
+            table: &mut self.table,
+            live: self.live,
+        };
+        (&mut self.pipeline, shown)
     }
 
     /// Whether anything is made of the connections' verdicts: shown, or
@@ -264,7 +249,7 @@ impl Runner<'_> {
             let idle = Pipeline::new(self.settings.tracker, false);
             let mut pipeline = std::mem::replace(&mut self.pipeline, idle);
             for (v, _) in pipeline.tracker().finishing() {
-                self.verdict(v)?;
+                self.parts().1.verdict(v)?;
             }
         }
         let table = std::mem::take(&mut self.table);
@@ -282,6 +267,41 @@ impl Runner<'_> {
             _ => {}
         }
         self.out.flush()
+    }
+}
+
+/// Where a run's verdicts go: the runner's parts but its pipeline.
+struct Shown<'r, 'o> {
+    settings: &'r mut Settings,
+    out: &'r mut BufWriter<StdoutLock<'o>>,
+    order: &'r mut ConnOrder,
+    table: &'r mut Table,
+    live: bool,
+}
+
+impl Shown<'_, '_> {
+    /// Labels a connection's verdict by the plugins, and shows it as the
+    /// mode says.
+    fn verdict(&mut self, mut v: Verdict) -> io::Result<()> {
+        if !self.settings.plugins.is_empty() {
+            v.labels = self.settings.plugins.close(v.conn);
+        }
+        match self.settings.mode {
+            Mode::Conns(ConnsFormat::Json) => {
+                self.order.push(v);
+                for v in self.order.ready() {
+                    json::write_verdict(self.out, &v)?;
+                }
+            }
+            Mode::Conns(ConnsFormat::Table) => self.table.push(&v),
+            Mode::Packets { .. } if self.live => self.table.push(&v),
+            Mode::Packets {
+                format: PacketFormat::Text,
+                ..
+            } => text::write_labels(self.out, &v)?,
+            Mode::Packets { .. } => {}
+        }
+        Ok(())
     }
 }
 
@@ -313,7 +333,6 @@ pub fn run(source: &mut dyn Source, mut settings: Settings) -> Result<(), Failur
         out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
         order: ConnOrder::default(),
         table: Table::new(),
-        ended: Vec::new(),
         warner: Warner::default(),
         live,
     };
