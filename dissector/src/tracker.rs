@@ -261,24 +261,32 @@ impl Tracker {
     }
 
     fn end(&mut self, slot: usize, reason: EndReason) {
-        if let Some(verdict) = self.take(slot) {
-            self.ended.push((verdict, reason));
+        // The verdict is made where it is kept: a verdict handed back by
+        // `take` would be copied on the way.
+        if let Some((_, conn)) = &self.slots[slot] {
+            self.ended.push((conn.verdict(), reason));
+            self.release(slot);
         }
     }
 
     /// Frees `slot` and gives its connection's verdict, if it holds one.
     fn take(&mut self, slot: usize) -> Option<Verdict> {
-        // The verdict is read where the connection lies, which is then
-        // dropped there: moving it out first would copy it.
-        let (key, conn) = self.slots[slot].as_ref()?;
-        let verdict = conn.verdict();
-        self.by_key.remove(key);
+        let verdict = self.slots[slot].as_ref()?.1.verdict();
+        self.release(slot);
+        Some(verdict)
+    }
+
+    /// Drops the connection in `slot`, where it lies (moving it out first
+    /// would copy it), and frees the slot.
+    fn release(&mut self, slot: usize) {
+        if let Some((key, _)) = &self.slots[slot] {
+            self.by_key.remove(key);
+        }
         self.slots[slot] = None;
         self.free.push(slot);
         if self.last_slot == Some(slot) {
             self.last_slot = None;
         }
-        Some(verdict)
     }
 
     /// Ends connections idle past the timeout, or closed past TIME-WAIT,
