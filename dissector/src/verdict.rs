@@ -21,7 +21,7 @@ pub enum OpenKind {
 
 impl OpenKind {
     /// Stable name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             OpenKind::ThreeWay => "three-way",
             OpenKind::Simultaneous => "simultaneous",
@@ -49,7 +49,7 @@ pub enum CloseKind {
 
 impl CloseKind {
     /// Stable name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             CloseKind::Fin => "fin",
             CloseKind::Simultaneous => "simultaneous",
@@ -71,7 +71,7 @@ pub enum Side {
 
 impl Side {
     /// Stable name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Side::Client => "client",
             Side::Server => "server",

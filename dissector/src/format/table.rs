@@ -15,12 +15,12 @@
 
 use std::io::{self, Write};
 
-use crate::verdict::Verdict;
+use crate::verdict::{CloseKind, OpenKind, Side, Verdict};
 
 mod cells;
 mod layout;
 
-use cells::CellsText;
+use cells::{CellsText, Padded};
 use layout::{Layout, BLOCK};
 
 const HEADERS: [&str; 14] = [
@@ -91,11 +91,11 @@ impl Table {
             ends.cell(|c| c.number(v.conn)),
             ends.cell(|c| c.endpoint(&v.client)),
             ends.cell(|c| c.endpoint(&v.server)),
+            ends.cell(|c| c.name(&OPENS[v.facts.open as usize])),
+            ends.cell(|c| c.name(&CLOSES[v.facts.close as usize])),
+            ends.cell(|c| c.name(closer(v.facts.active_closer))),
         ];
         self.append(0, &ends, widths);
-        self.text_cell(3, v.facts.open.name());
-        self.text_cell(4, v.facts.close.name());
-        self.text_cell(5, v.facts.active_closer.map_or("-", |s| s.name()));
         let dur = v.end_ns.saturating_sub(v.start_ns);
         let mut figures = CellsText::new();
         let widths = [
@@ -200,6 +200,37 @@ impl Table {
     }
 }
 
+/// The names of the ways of opening, padded, in `OpenKind`'s order (its
+/// values index them).
+const OPENS: [Padded; 5] = [
+    Padded::new(OpenKind::ThreeWay.name()),
+    Padded::new(OpenKind::Simultaneous.name()),
+    Padded::new(OpenKind::FastOpen.name()),
+    Padded::new(OpenKind::Midstream.name()),
+    Padded::new(OpenKind::Incomplete.name()),
+];
+
+/// The names of the ways of closing, padded, in `CloseKind`'s order.
+const CLOSES: [Padded; 5] = [
+    Padded::new(CloseKind::Fin.name()),
+    Padded::new(CloseKind::Simultaneous.name()),
+    Padded::new(CloseKind::HalfOpen.name()),
+    Padded::new(CloseKind::Reset.name()),
+    Padded::new(CloseKind::None.name()),
+];
+
+/// The `CLOSER` cell, padded: the side's name, `-` for none.
+fn closer(side: Option<Side>) -> &'static Padded {
+    const CLIENT: Padded = Padded::new(Side::Client.name());
+    const SERVER: Padded = Padded::new(Side::Server.name());
+    const NONE: Padded = Padded::new("-");
+    match side {
+        Some(Side::Client) => &CLIENT,
+        Some(Side::Server) => &SERVER,
+        None => &NONE,
+    }
+}
+
 /// Puts rows in connection order.
 ///
 /// Connections are numbered from 0 as they start, so the rows of a run's
@@ -261,7 +292,7 @@ mod tests {
     use crate::verdict::{
         CloseKind, ConnectionFacts, Counters, History, OpenKind, Side, SideOptions,
     };
-    use cells::tests::edge_ipv6;
+    use cells::tests::{cell_text, edge_ipv6};
     use std::net::{IpAddr, Ipv4Addr};
     use synack_core::flow::Endpoint;
 
@@ -303,6 +334,34 @@ mod tests {
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
             labels: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_padded_names_are_the_names() {
+        let opens = [
+            OpenKind::ThreeWay,
+            OpenKind::Simultaneous,
+            OpenKind::FastOpen,
+            OpenKind::Midstream,
+            OpenKind::Incomplete,
+        ];
+        for open in opens {
+            assert_eq!(cell_text(|c| c.name(&OPENS[open as usize])), open.name());
+        }
+        let closes = [
+            CloseKind::Fin,
+            CloseKind::Simultaneous,
+            CloseKind::HalfOpen,
+            CloseKind::Reset,
+            CloseKind::None,
+        ];
+        for close in closes {
+            assert_eq!(cell_text(|c| c.name(&CLOSES[close as usize])), close.name());
+        }
+        for side in [Some(Side::Client), Some(Side::Server), None] {
+            let name = side.map_or("-", |s| s.name());
+            assert_eq!(cell_text(|c| c.name(closer(side))), name);
         }
     }
 
