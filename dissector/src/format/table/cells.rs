@@ -9,8 +9,8 @@ use synack_core::flow::Endpoint;
 use crate::format::digits::{two_digits, HEX_DIGITS, OCTETS};
 
 /// The most a [`CellsText`] holds: the five figures from `SYN>SA ms` to
-/// `DURATION s`, each after its length, are at most 2 + 21 + 2 + 21 + 2 + 41
-/// + 2 + 41 + 2 + 24 = 158 bytes; the first six columns (a number, two
+/// `DURATION s`, each after its length, are at most 2 + 21 + 2 + 21 + 2 +
+/// 41 + 2 + 41 + 2 + 24 = 158 bytes; the first six columns (a number, two
 /// endpoints and three names) 2 + 20 + 2 × (2 + 47) + 3 × (2 + 12) = 162.
 const CELLS_TEXT: usize = 176;
 
@@ -242,6 +242,7 @@ fn longest_zero_run(groups: &[u16; 8]) -> Option<(usize, usize)> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::verdict::Side;
 
     /// The text of the cell `write` makes, checked to follow its length.
     pub(crate) fn cell_text(write: impl FnOnce(&mut CellsText)) -> String {
@@ -359,6 +360,14 @@ pub(super) mod tests {
         ends.cell(|c| c.number(u64::MAX));
         assert_eq!(ends.cell(|c| c.endpoint(&widest)), 47);
         ends.cell(|c| c.endpoint(&widest));
+        // The longest names, copied whole as the table copies them.
+        let opens: Vec<&Padded> = super::super::OPENS.iter().collect();
+        let closes: Vec<&Padded> = super::super::CLOSES.iter().collect();
+        let sides = [Side::Client, Side::Server].map(|s| super::super::closer(Some(s)));
+        for names in [&opens[..], &closes[..], &sides[..]] {
+            let longest = names.iter().max_by_key(|n| n.len).unwrap();
+            ends.cell(|c| c.name(longest));
+        }
         let mut figures = CellsText::new();
         for _ in 0..2 {
             figures.cell(|c| c.millis(Some(u64::MAX)));
