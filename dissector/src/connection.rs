@@ -507,10 +507,9 @@ impl Connection {
             s2c: self.sides[1].counters,
             completeness: self.completeness.bits(),
             conn_state: self.zeek.as_ref().map_or("", |z| z.conn_state()),
-            history: self
-                .zeek
-                .as_ref()
-                .map_or_else(String::new, |z| z.history().to_owned()),
+            history: self.zeek.as_ref().map_or_else(Default::default, |z| {
+                crate::verdict::History::new(z.history())
+            }),
             facts: self.facts(),
             syn_retransmissions: self.sides[0].syns.saturating_sub(1),
             final_states: self.states(),

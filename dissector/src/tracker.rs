@@ -93,9 +93,15 @@ pub struct Tracker {
     /// when quiet past TIME-WAIT. Kept apart from the open ones, so that the
     /// front of each queue is the first to expire.
     closed: Activity,
-    /// The clock at which the front of a queue expires, so that most packets
-    /// skip the queues; 0 when a front may have changed (a connection closed
-    /// or ended), which the next packet checks.
+    /// No connection expires before this clock, so that most packets skip
+    /// the queues: the earliest time the front of a queue may expire, or 0
+    /// when a front may have changed, which the next packet checks.
+    ///
+    /// A queue is not in time order (a connection seen since it was queued
+    /// goes to the back with its later time), so a front that leaves (its
+    /// connection closed or ended) may give way to one that expires sooner;
+    /// entries leaving from behind the front, and entries added at the back,
+    /// leave it as it is (a new entry only lowers the bound to its own time).
     next_expiry: u64,
     next_id: u64,
     last_slot: Option<usize>,
@@ -143,6 +149,7 @@ impl Tracker {
         let key = ConnKey::new(&seg.src, &seg.dst);
         let slot = match self.by_key.get(&key).copied() {
             Some(slot) if self.connection(slot).is_reopened_by(seg) => {
+                self.unsettle_front_of(slot);
                 self.end(slot, EndReason::Reused);
                 self.start(key, frame, ts_ns, seg)
             }
@@ -157,7 +164,8 @@ impl Tracker {
         if !was_closed && conn.is_closed() {
             let id = conn.id();
             self.closed.push_back((slot, id, self.clock));
-            self.next_expiry = 0;
+            self.expiry_at_most(self.clock, self.time_wait());
+            self.unsettle_front_of(slot);
         }
         annotation
     }
@@ -253,21 +261,32 @@ impl Tracker {
     }
 
     fn end(&mut self, slot: usize, reason: EndReason) {
-        self.next_expiry = 0;
-        if let Some(verdict) = self.take(slot) {
-            self.ended.push((verdict, reason));
+        // The verdict is made where it is kept: a verdict handed back by
+        // `take` would be copied on the way.
+        if let Some((_, conn)) = &self.slots[slot] {
+            self.ended.push((conn.verdict(), reason));
+            self.release(slot);
         }
     }
 
     /// Frees `slot` and gives its connection's verdict, if it holds one.
     fn take(&mut self, slot: usize) -> Option<Verdict> {
-        let (key, conn) = self.slots[slot].take()?;
-        self.by_key.remove(&key);
+        let verdict = self.slots[slot].as_ref()?.1.verdict();
+        self.release(slot);
+        Some(verdict)
+    }
+
+    /// Drops the connection in `slot`, where it lies (moving it out first
+    /// would copy it), and frees the slot.
+    fn release(&mut self, slot: usize) {
+        if let Some((key, _)) = &self.slots[slot] {
+            self.by_key.remove(key);
+        }
+        self.slots[slot] = None;
         self.free.push(slot);
         if self.last_slot == Some(slot) {
             self.last_slot = None;
         }
-        Some(conn.verdict())
     }
 
     /// Ends connections idle past the timeout, or closed past TIME-WAIT,
@@ -286,6 +305,16 @@ impl Tracker {
             if let Some((_, _, queued_ns)) = self.front(queue) {
                 self.expiry_at_most(queued_ns, limit);
             }
+        }
+    }
+
+    /// Has the next packet look at the queues if `slot` is at the front of
+    /// one: its connection is closing or ending, and the entry behind it may
+    /// expire sooner.
+    fn unsettle_front_of(&mut self, slot: usize) {
+        let at_front = |queue: &Activity| queue.front().is_some_and(|&(s, _, _)| s == slot);
+        if at_front(&self.open) || at_front(&self.closed) {
+            self.next_expiry = 0;
         }
     }
 
@@ -373,6 +402,8 @@ impl Tracker {
             .or_else(|| self.quietest(Queue::Open))
         {
             self.end(slot, EndReason::Evicted);
+            // Looking for the quietest moved fronts to the back.
+            self.next_expiry = 0;
         }
     }
 }
@@ -389,3 +420,120 @@ enum Queue {
 /// since been reused, or whose connection has closed (in the open queue),
 /// are stale.
 type Activity = VecDeque<(usize, u64, u64)>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::HandshakeOptions;
+    use std::net::{IpAddr, Ipv4Addr};
+    use synack_core::flow::Endpoint;
+    use synack_core::tcp::TcpFlags;
+
+    /// Pseudo-random traffic on a dozen 4-tuples: handshakes, data, FINs,
+    /// RSTs, new SYNs that reopen a tuple, and gaps past TIME-WAIT and the
+    /// idle timeout, through a tracker of eight connections at most.
+    fn traffic(packets: usize, mut x: u64) -> Vec<(u64, Segment)> {
+        const FLAGS: [u16; 8] = [
+            TcpFlags::SYN,
+            TcpFlags::SYN | TcpFlags::ACK,
+            TcpFlags::ACK,
+            TcpFlags::ACK | TcpFlags::PSH,
+            TcpFlags::ACK | TcpFlags::PSH,
+            TcpFlags::FIN | TcpFlags::ACK,
+            TcpFlags::RST,
+            TcpFlags::RST | TcpFlags::ACK,
+        ];
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let ep = |last, port| Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)),
+            port,
+        };
+        // The next sequence number of each tuple's client and server.
+        let mut seqs = [[1000u32, 5000u32]; 12];
+        let mut ts = 1_000_000_000u64;
+        (0..packets)
+            .map(|_| {
+                let r = next();
+                ts += match r % 16 {
+                    0 => 20_000_000,
+                    1 => 70_000_000,
+                    _ => 1_000_000,
+                };
+                let tuple = (r >> 8) as usize % seqs.len();
+                let c2s = r >> 16 & 1 == 0;
+                let flags = FLAGS[(r >> 20) as usize % FLAGS.len()];
+                if flags == TcpFlags::SYN && r >> 24 & 3 == 0 {
+                    seqs[tuple][0] = seqs[tuple][0].wrapping_add(100_000);
+                }
+                let (from, to) = if c2s { (0, 1) } else { (1, 0) };
+                let payload_len = if flags & TcpFlags::PSH != 0 { 100 } else { 0 };
+                let seq = seqs[tuple][from];
+                let consumed =
+                    payload_len + u32::from(flags & (TcpFlags::SYN | TcpFlags::FIN) != 0);
+                seqs[tuple][from] = seq.wrapping_add(consumed);
+                let (client, server) = (ep(1, 40000 + tuple as u16), ep(2, 80));
+                let (src, dst) = if c2s {
+                    (client, server)
+                } else {
+                    (server, client)
+                };
+                let seg = Segment {
+                    src,
+                    dst,
+                    seq,
+                    ack: seqs[tuple][to],
+                    flags: TcpFlags(flags),
+                    window: 1000,
+                    payload_len,
+                    options: HandshakeOptions::default(),
+                    warnings: Default::default(),
+                };
+                (ts, seg)
+            })
+            .collect()
+    }
+
+    /// Skipping the queues until `next_expiry` ends the same connections
+    /// at the same packets, for the same reasons, as looking at the queues
+    /// at every packet.
+    #[test]
+    fn next_expiry_ends_connections_as_checking_every_packet_does() {
+        let config = TrackerConfig {
+            idle_timeout_ns: 60_000_000,
+            time_wait_ns: 15_000_000,
+            max_connections: 8,
+            ..TrackerConfig::default()
+        };
+        for seed in 1..40u64 {
+            let (mut fast, mut general) = (Tracker::new(config), Tracker::new(config));
+            let mut reasons = Vec::new();
+            for (frame, (ts, seg)) in
+                (1..).zip(traffic(2000, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+            {
+                general.next_expiry = 0;
+                assert_eq!(
+                    fast.observe(frame, ts, &seg, None),
+                    general.observe(frame, ts, &seg, None)
+                );
+                let ended: Vec<_> = fast.drain_ended().collect();
+                assert_eq!(ended, general.drain_ended().collect::<Vec<_>>());
+                reasons.extend(ended.into_iter().map(|(_, why)| why));
+            }
+            assert_eq!(fast.finish(), general.finish());
+            // The traffic ends connections in every way the test is about.
+            for why in [
+                EndReason::Closed,
+                EndReason::Idle,
+                EndReason::Evicted,
+                EndReason::Reused,
+            ] {
+                assert!(reasons.contains(&why), "seed {seed}: no {why:?}");
+            }
+        }
+    }
+}

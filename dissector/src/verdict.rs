@@ -21,7 +21,7 @@ pub enum OpenKind {
 
 impl OpenKind {
     /// Stable name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             OpenKind::ThreeWay => "three-way",
             OpenKind::Simultaneous => "simultaneous",
@@ -49,7 +49,7 @@ pub enum CloseKind {
 
 impl CloseKind {
     /// Stable name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             CloseKind::Fin => "fin",
             CloseKind::Simultaneous => "simultaneous",
@@ -71,7 +71,7 @@ pub enum Side {
 
 impl Side {
     /// Stable name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Side::Client => "client",
             Side::Server => "server",
@@ -146,7 +146,7 @@ pub struct Verdict {
     /// Zeek's conn_state (S0, S1, SF, REJ, ...).
     pub conn_state: &'static str,
     /// Zeek's history letters.
-    pub history: String,
+    pub history: History,
     /// The facts: how it opened and closed, RTTs, options.
     pub facts: ConnectionFacts,
     /// Retransmitted SYNs.
@@ -166,5 +166,169 @@ impl Verdict {
     /// Frame number of the first packet with `role`.
     pub fn frame_of(&self, role: Role) -> Option<u64> {
         self.role_frames[role as usize]
+    }
+}
+
+/// Zeek's history letters, read as a `str` (it derefs to one, prints as one,
+/// and equals the same text in a `String`).
+///
+/// Kept in the verdict itself up to [`History::INLINE`] letters, as many as
+/// Zeek's model keeps, so that a verdict costs no allocation for them; a
+/// longer text is kept on the heap.
+#[derive(Clone)]
+pub struct History(HistoryText);
+
+#[derive(Clone)]
+enum HistoryText {
+    Inline {
+        letters: [u8; History::INLINE],
+        len: u8,
+    },
+    Heap(Box<str>),
+}
+
+impl History {
+    /// The most letters kept inline.
+    pub const INLINE: usize = 96;
+
+    /// The letters of `text`.
+    pub fn new(text: &str) -> History {
+        History(match text.len() {
+            len @ 0..=History::INLINE => {
+                let mut letters = [0; History::INLINE];
+                letters[..len].copy_from_slice(text.as_bytes());
+                HistoryText::Inline {
+                    letters,
+                    len: len as u8,
+                }
+            }
+            _ => HistoryText::Heap(text.into()),
+        })
+    }
+
+    /// The letters as bytes (cheaper than [`History::as_str`], which checks
+    /// that they are text).
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            HistoryText::Inline { letters, len } => &letters[..usize::from(*len)],
+            HistoryText::Heap(text) => text.as_bytes(),
+        }
+    }
+
+    /// True when there are no letters.
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_empty()
+    }
+
+    /// The letters as text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            HistoryText::Inline { letters, len } => {
+                std::str::from_utf8(&letters[..usize::from(*len)]).expect("copied from a str")
+            }
+            HistoryText::Heap(text) => text,
+        }
+    }
+}
+
+impl Default for History {
+    /// No letters.
+    fn default() -> History {
+        History::new("")
+    }
+}
+
+impl std::ops::Deref for History {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for History {
+    fn eq(&self, other: &History) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for History {}
+
+impl PartialEq<String> for History {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<str> for History {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for History {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<History> for String {
+    fn eq(&self, other: &History) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<History> for str {
+    fn eq(&self, other: &History) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<History> for &str {
+    fn eq(&self, other: &History) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for History {
+    /// As a `String`'s: quoted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_history_reads_as_its_text_inline_or_not() {
+        for len in [
+            0,
+            1,
+            8,
+            History::INLINE - 1,
+            History::INLINE,
+            History::INLINE + 1,
+            500,
+        ] {
+            let text: String = "ShADadFf^".chars().cycle().take(len).collect();
+            let history = History::new(&text);
+            assert_eq!(&*history, text.as_str());
+            assert_eq!(history.as_bytes(), text.as_bytes());
+            assert_eq!(history, text);
+            assert_eq!(text, history);
+            assert_eq!(history, History::new(&text));
+            assert_eq!(format!("{history}"), text);
+            assert_eq!(format!("{history:?}"), format!("{text:?}"));
+        }
+        assert_ne!(History::new("Sh"), History::new("ShA"));
+        assert_eq!(History::default(), "");
+        assert!(History::default().is_empty() && !History::new("S").is_empty());
     }
 }

@@ -162,7 +162,7 @@ struct Runner<'o> {
     live: bool,
 }
 
-impl Runner<'_> {
+impl<'o> Runner<'o> {
     /// Takes in one record, the `seen`th that passed the filter.
     fn record(&mut self, packet: &Packet<'_>, seen: u64) -> Result<(), Failure> {
         let outcome = self.pipeline.process(packet);
@@ -175,14 +175,9 @@ impl Runner<'_> {
             Mode::Conns(_) => {}
         }
         if self.pipeline.tracker().has_ended() {
-            let ended: Vec<Verdict> = self
-                .pipeline
-                .tracker()
-                .drain_ended()
-                .map(|(v, _)| v)
-                .collect();
-            for v in ended {
-                self.verdict(v)?;
+            let (pipeline, mut shown) = self.parts();
+            for (v, _) in pipeline.tracker().drain_ended() {
+                shown.verdict(v)?;
             }
         }
         Ok(())
@@ -227,26 +222,17 @@ impl Runner<'_> {
         Ok(())
     }
 
-    fn verdict(&mut self, mut v: Verdict) -> io::Result<()> {
-        if !self.settings.plugins.is_empty() {
-            v.labels = self.settings.plugins.close(v.conn);
-        }
-        match self.settings.mode {
-            Mode::Conns(ConnsFormat::Json) => {
-                self.order.push(v);
-                for v in self.order.ready() {
-                    json::write_verdict(&mut self.out, &v)?;
-                }
-            }
-            Mode::Conns(ConnsFormat::Table) => self.table.push(&v),
-            Mode::Packets { .. } if self.live => self.table.push(&v),
-            Mode::Packets {
-                format: PacketFormat::Text,
-                ..
-            } => text::write_labels(&mut self.out, &v)?,
-            Mode::Packets { .. } => {}
-        }
-        Ok(())
+    /// The pipeline, and apart from it where verdicts go, so that verdicts
+    /// are shown as they are drained from its tracker.
+    fn parts(&mut self) -> (&mut Pipeline, Shown<'_, 'o>) {
+        let shown = Shown {
+            settings: &mut self.settings,
+            out: &mut self.out,
+            order: &mut self.order,
+            table: &mut self.table,
+            live: self.live,
+        };
+        (&mut self.pipeline, shown)
     }
 
     /// Whether anything is made of the connections' verdicts: shown, or
@@ -263,7 +249,7 @@ impl Runner<'_> {
             let idle = Pipeline::new(self.settings.tracker, false);
             let mut pipeline = std::mem::replace(&mut self.pipeline, idle);
             for (v, _) in pipeline.tracker().finishing() {
-                self.verdict(v)?;
+                self.parts().1.verdict(v)?;
             }
         }
         let table = std::mem::take(&mut self.table);
@@ -281,6 +267,41 @@ impl Runner<'_> {
             _ => {}
         }
         self.out.flush()
+    }
+}
+
+/// Where a run's verdicts go: the runner's parts but its pipeline.
+struct Shown<'r, 'o> {
+    settings: &'r mut Settings,
+    out: &'r mut BufWriter<StdoutLock<'o>>,
+    order: &'r mut ConnOrder,
+    table: &'r mut Table,
+    live: bool,
+}
+
+impl Shown<'_, '_> {
+    /// Labels a connection's verdict by the plugins, and shows it as the
+    /// mode says.
+    fn verdict(&mut self, mut v: Verdict) -> io::Result<()> {
+        if !self.settings.plugins.is_empty() {
+            v.labels = self.settings.plugins.close(v.conn);
+        }
+        match self.settings.mode {
+            Mode::Conns(ConnsFormat::Json) => {
+                self.order.push(v);
+                for v in self.order.ready() {
+                    json::write_verdict(self.out, &v)?;
+                }
+            }
+            Mode::Conns(ConnsFormat::Table) => self.table.push(&v),
+            Mode::Packets { .. } if self.live => self.table.push(&v),
+            Mode::Packets {
+                format: PacketFormat::Text,
+                ..
+            } => text::write_labels(self.out, &v)?,
+            Mode::Packets { .. } => {}
+        }
+        Ok(())
     }
 }
 
@@ -393,7 +414,7 @@ mod tests {
             s2c: Counters::default(),
             completeness: 0,
             conn_state: "OTH",
-            history: String::new(),
+            history: Default::default(),
             facts: ConnectionFacts {
                 open: OpenKind::Midstream,
                 rtt_syn_synack_us: None,

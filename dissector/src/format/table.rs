@@ -15,12 +15,12 @@
 
 use std::io::{self, Write};
 
-use crate::verdict::Verdict;
+use crate::verdict::{CloseKind, OpenKind, Side, Verdict};
 
 mod cells;
 mod layout;
 
-use cells::CellsText;
+use cells::{CellsText, Padded};
 use layout::{Layout, BLOCK};
 
 const HEADERS: [&str; 14] = [
@@ -91,11 +91,11 @@ impl Table {
             ends.cell(|c| c.number(v.conn)),
             ends.cell(|c| c.endpoint(&v.client)),
             ends.cell(|c| c.endpoint(&v.server)),
+            ends.cell(|c| c.name(&OPENS[v.facts.open as usize])),
+            ends.cell(|c| c.name(&CLOSES[v.facts.close as usize])),
+            ends.cell(|c| c.name(closer(v.facts.active_closer))),
         ];
         self.append(0, &ends, widths);
-        self.text_cell(3, v.facts.open.name());
-        self.text_cell(4, v.facts.close.name());
-        self.text_cell(5, v.facts.active_closer.map_or("-", |s| s.name()));
         let dur = v.end_ns.saturating_sub(v.start_ns);
         let mut figures = CellsText::new();
         let widths = [
@@ -108,11 +108,11 @@ impl Table {
         self.append(6, &figures, widths);
         self.text_cell(11, v.conn_state);
         let history = if v.history.is_empty() {
-            "-"
+            b"-"
         } else {
-            &v.history
+            v.history.as_bytes()
         };
-        self.text_cell(12, history);
+        self.ascii_cell(12, history);
         self.labels_cell(v);
         self.with_labels |= !v.labels.is_empty();
     }
@@ -128,7 +128,12 @@ impl Table {
 
     /// Appends cell `column`, ASCII text, and widens its column.
     fn text_cell(&mut self, column: usize, text: &str) {
-        let text = &text.as_bytes()[..text.len().min(MAX_CELL)];
+        self.ascii_cell(column, text.as_bytes());
+    }
+
+    /// Appends cell `column`, the bytes of ASCII text, and widens its column.
+    fn ascii_cell(&mut self, column: usize, text: &[u8]) {
+        let text = &text[..text.len().min(MAX_CELL)];
         self.cells
             .extend_from_slice(&(text.len() as u16).to_le_bytes());
         self.cells.extend_from_slice(text);
@@ -138,6 +143,9 @@ impl Table {
     /// Appends the `LABELS` cell (`name=value` pairs, comma-separated; `-`
     /// for none) and widens its column.
     fn labels_cell(&mut self, v: &Verdict) {
+        if v.labels.is_empty() {
+            return self.ascii_cell(LABELS, b"-");
+        }
         let at = self.cells.len();
         self.cells.extend_from_slice(&[0, 0]);
         labels(&mut self.cells, v);
@@ -192,6 +200,37 @@ impl Table {
     }
 }
 
+/// The names of the ways of opening, padded, in `OpenKind`'s order (its
+/// values index them).
+const OPENS: [Padded; 5] = [
+    Padded::new(OpenKind::ThreeWay.name()),
+    Padded::new(OpenKind::Simultaneous.name()),
+    Padded::new(OpenKind::FastOpen.name()),
+    Padded::new(OpenKind::Midstream.name()),
+    Padded::new(OpenKind::Incomplete.name()),
+];
+
+/// The names of the ways of closing, padded, in `CloseKind`'s order.
+const CLOSES: [Padded; 5] = [
+    Padded::new(CloseKind::Fin.name()),
+    Padded::new(CloseKind::Simultaneous.name()),
+    Padded::new(CloseKind::HalfOpen.name()),
+    Padded::new(CloseKind::Reset.name()),
+    Padded::new(CloseKind::None.name()),
+];
+
+/// The `CLOSER` cell, padded: the side's name, `-` for none.
+fn closer(side: Option<Side>) -> &'static Padded {
+    const CLIENT: Padded = Padded::new(Side::Client.name());
+    const SERVER: Padded = Padded::new(Side::Server.name());
+    const NONE: Padded = Padded::new("-");
+    match side {
+        Some(Side::Client) => &CLIENT,
+        Some(Side::Server) => &SERVER,
+        None => &NONE,
+    }
+}
+
 /// Puts rows in connection order.
 ///
 /// Connections are numbered from 0 as they start, so the rows of a run's
@@ -225,11 +264,8 @@ fn header_row() -> Vec<u8> {
     row
 }
 
-/// The `LABELS` cell's text: `name=value` pairs, comma-separated (`-` for none).
+/// The `LABELS` cell's text: `name=value` pairs, comma-separated.
 fn labels(t: &mut Vec<u8>, v: &Verdict) {
-    if v.labels.is_empty() {
-        t.push(b'-');
-    }
     for (i, (name, value)) in v.labels.iter().enumerate() {
         if i > 0 {
             t.push(b',');
@@ -253,8 +289,10 @@ pub fn write_table(out: &mut impl Write, verdicts: &[Verdict]) -> io::Result<()>
 mod tests {
     use super::*;
     use crate::annotation::{EndpointStates, RoleSet};
-    use crate::verdict::{CloseKind, ConnectionFacts, Counters, OpenKind, Side, SideOptions};
-    use cells::tests::edge_ipv6;
+    use crate::verdict::{
+        CloseKind, ConnectionFacts, Counters, History, OpenKind, Side, SideOptions,
+    };
+    use cells::tests::{cell_text, edge_ipv6};
     use std::net::{IpAddr, Ipv4Addr};
     use synack_core::flow::Endpoint;
 
@@ -281,7 +319,7 @@ mod tests {
             },
             completeness: 31,
             conn_state: "SF",
-            history: "ShADadFf".to_string(),
+            history: History::new("ShADadFf"),
             facts: ConnectionFacts {
                 open: OpenKind::ThreeWay,
                 rtt_syn_synack_us: Some(412),
@@ -296,6 +334,34 @@ mod tests {
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
             labels: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_padded_names_are_the_names() {
+        let opens = [
+            OpenKind::ThreeWay,
+            OpenKind::Simultaneous,
+            OpenKind::FastOpen,
+            OpenKind::Midstream,
+            OpenKind::Incomplete,
+        ];
+        for open in opens {
+            assert_eq!(cell_text(|c| c.name(&OPENS[open as usize])), open.name());
+        }
+        let closes = [
+            CloseKind::Fin,
+            CloseKind::Simultaneous,
+            CloseKind::HalfOpen,
+            CloseKind::Reset,
+            CloseKind::None,
+        ];
+        for close in closes {
+            assert_eq!(cell_text(|c| c.name(&CLOSES[close as usize])), close.name());
+        }
+        for side in [Some(Side::Client), Some(Side::Server), None] {
+            let name = side.map_or("-", |s| s.name());
+            assert_eq!(cell_text(|c| c.name(closer(side))), name);
         }
     }
 
@@ -373,7 +439,7 @@ mod tests {
                 if v.history.is_empty() {
                     "-".to_string()
                 } else {
-                    v.history.clone()
+                    v.history.to_string()
                 },
                 if labels.is_empty() {
                     "-".to_string()
@@ -427,7 +493,7 @@ mod tests {
             v.end_ns = conn * conn * 1_234_567;
             v.facts.rtt_synack_ack_us = (conn % 2 == 0).then_some(conn * 12_345);
             v.facts.active_closer = None;
-            v.history = "ShAD".repeat(conn as usize % 12);
+            v.history = History::new(&"ShAD".repeat(conn as usize % 12));
             verdicts.push(v);
         }
         let mut out = Vec::new();

@@ -9,12 +9,40 @@ use synack_core::flow::Endpoint;
 use crate::format::digits::{two_digits, HEX_DIGITS, OCTETS};
 
 /// The most a [`CellsText`] holds: the five figures from `SYN>SA ms` to
-/// `DURATION s`, each after its length, are at most 2 + 21 + 2 + 21 + 2 + 41
-/// + 2 + 41 + 2 + 24 = 158 bytes (the first three columns 120).
+/// `DURATION s`, each after its length, are at most 2 + 21 + 2 + 21 + 2 +
+/// 41 + 2 + 41 + 2 + 24 = 158 bytes; the first six columns (a number, two
+/// endpoints and three names) 2 + 20 + 2 × (2 + 47) + 3 × (2 + 12) = 162.
 const CELLS_TEXT: usize = 176;
 
 /// The most digits of a `u64`.
 const MAX_DIGITS: usize = 20;
+
+/// The room of a [`Padded`] name.
+pub(super) const NAME: usize = 16;
+
+/// A name (at most [`NAME`] bytes) in a block of fixed size, so that it is
+/// copied whole, and its length.
+pub(super) struct Padded {
+    bytes: [u8; NAME],
+    len: usize,
+}
+
+impl Padded {
+    /// `name` padded (it must fit).
+    pub(super) const fn new(name: &str) -> Padded {
+        let text = name.as_bytes();
+        let mut bytes = [0; NAME];
+        let mut i = 0;
+        while i < text.len() {
+            bytes[i] = text[i];
+            i += 1;
+        }
+        Padded {
+            bytes,
+            len: text.len(),
+        }
+    }
+}
 
 /// A few cells' text, each after its length (two bytes), made in place in a
 /// fixed buffer and appended in one copy of fixed size: cheaper than
@@ -22,8 +50,8 @@ const MAX_DIGITS: usize = 20;
 ///
 /// Every run of cells made here is shorter than [`CELLS_TEXT`] by
 /// construction (numbers have at most 20 digits), with room past its end
-/// for the fixed-size copies of [`CellsText::number`] and
-/// [`CellsText::octet`].
+/// for the fixed-size copies of [`CellsText::number`],
+/// [`CellsText::octet`] and [`CellsText::name`].
 pub(super) struct CellsText {
     bytes: [u8; CELLS_TEXT + MAX_DIGITS + 4],
     len: usize,
@@ -60,6 +88,12 @@ impl CellsText {
     fn byte(&mut self, b: u8) {
         self.bytes[self.len] = b;
         self.len += 1;
+    }
+
+    /// Appends a name, copied whole from its padded block.
+    pub(super) fn name(&mut self, name: &Padded) {
+        self.bytes[self.len..self.len + NAME].copy_from_slice(&name.bytes);
+        self.len += name.len;
     }
 
     /// Appends `n` in decimal.
@@ -208,9 +242,10 @@ fn longest_zero_run(groups: &[u16; 8]) -> Option<(usize, usize)> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::verdict::Side;
 
     /// The text of the cell `write` makes, checked to follow its length.
-    fn cell_text(write: impl FnOnce(&mut CellsText)) -> String {
+    pub(crate) fn cell_text(write: impl FnOnce(&mut CellsText)) -> String {
         let mut text = CellsText::new();
         let len = text.cell(write);
         let mut out = Vec::new();
@@ -325,6 +360,14 @@ pub(super) mod tests {
         ends.cell(|c| c.number(u64::MAX));
         assert_eq!(ends.cell(|c| c.endpoint(&widest)), 47);
         ends.cell(|c| c.endpoint(&widest));
+        // The longest names, copied whole as the table copies them.
+        let opens: Vec<&Padded> = super::super::OPENS.iter().collect();
+        let closes: Vec<&Padded> = super::super::CLOSES.iter().collect();
+        let sides = [Side::Client, Side::Server].map(|s| super::super::closer(Some(s)));
+        for names in [&opens[..], &closes[..], &sides[..]] {
+            let longest = names.iter().max_by_key(|n| n.len).unwrap();
+            ends.cell(|c| c.name(longest));
+        }
         let mut figures = CellsText::new();
         for _ in 0..2 {
             figures.cell(|c| c.millis(Some(u64::MAX)));

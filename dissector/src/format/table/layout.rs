@@ -13,6 +13,8 @@ pub(super) struct Layout {
     places: Vec<Place>,
     /// The length of a line whose every cell fills its column.
     full: usize,
+    /// A line's blanks before its cells are copied in: `full` and two blocks.
+    blanks: Vec<u8>,
 }
 
 /// Where a column is in the lines.
@@ -49,7 +51,11 @@ impl Layout {
             });
             full = start + width;
         }
-        Layout { places, full }
+        Layout {
+            places,
+            full,
+            blanks: vec![b' '; full + 2 * BLOCK],
+        }
     }
 
     /// Appends one line of the cells that begin `row` (each after its
@@ -65,7 +71,9 @@ impl Layout {
             return lines.push(b'\n');
         };
         let base = lines.len();
-        lines.resize(base + self.full + 2 * BLOCK, b' ');
+        // Copied from a line of blanks: cheaper than `resize`, which
+        // fills byte by byte.
+        lines.extend_from_slice(&self.blanks);
         let line = &mut lines[base..];
         let mut at = 0;
         for place in places {
@@ -73,17 +81,16 @@ impl Layout {
                 break;
             };
             let start = place.cell_start(len);
-            let end = start + len;
             if len <= BLOCK {
-                // The line has two blocks' room past its full length.
-                if let (Some(to), Some(from)) = (block_mut(line, start), block(row, cell)) {
-                    *to = *from;
-                }
-                if let Some(to) = block_mut(line, end) {
-                    *to = [b' '; BLOCK];
+                // Two blocks from the cell's start (the line has two
+                // blocks' room past its full length): the cell's block,
+                // then blanks over what it brought past its end.
+                if let (Some(to), Some(from)) = (window_mut(line, start), block(row, cell)) {
+                    to[..BLOCK].copy_from_slice(from);
+                    to[len..len + BLOCK].fill(b' ');
                 }
             } else {
-                line[start..end].copy_from_slice(&row[cell..cell + len]);
+                line[start..start + len].copy_from_slice(&row[cell..cell + len]);
             }
         }
         let end = match next_cell(row, &mut at) {
@@ -111,8 +118,8 @@ fn block(bytes: &[u8], at: usize) -> Option<&[u8; BLOCK]> {
     bytes.get(at..)?.first_chunk()
 }
 
-/// The block of bytes at `at` in `bytes`, if there is one, to write.
-fn block_mut(bytes: &mut [u8], at: usize) -> Option<&mut [u8; BLOCK]> {
+/// The two blocks of bytes at `at` in `bytes`, if there are, to write.
+fn window_mut(bytes: &mut [u8], at: usize) -> Option<&mut [u8; 2 * BLOCK]> {
     bytes.get_mut(at..)?.first_chunk_mut()
 }
 
