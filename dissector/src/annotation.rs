@@ -114,9 +114,15 @@ impl RoleSet {
         let highest = u8::BITS.checked_sub(self.0.leading_zeros() + 1)?;
         Role::ALL.get(highest as usize).copied()
     }
-    /// The roles in life order.
+    /// The roles in life order: the set bits from the lowest, each taken
+    /// off in turn (as many steps as roles, not one per role there is).
     pub fn iter(self) -> impl Iterator<Item = Role> {
-        Role::ALL.into_iter().filter(move |r| self.contains(*r))
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            let lowest = bits.trailing_zeros() as usize;
+            bits &= bits.wrapping_sub(1);
+            Role::ALL.get(lowest).copied()
+        })
     }
     /// The raw bits (bit n is `Role::ALL[n]`), as the C ABI carries them.
     pub fn bits(self) -> u8 {
@@ -356,6 +362,15 @@ mod tests {
             let set = RoleSet(bits);
             let by_walk = Role::ALL.into_iter().rev().find(|r| set.contains(*r));
             assert_eq!(set.latest(), by_walk, "{bits:08b}");
+        }
+    }
+
+    #[test]
+    fn the_roles_of_a_set_are_walked_in_life_order() {
+        for bits in 0..=u8::MAX {
+            let set = RoleSet(bits);
+            let by_filter: Vec<Role> = Role::ALL.into_iter().filter(|r| set.contains(*r)).collect();
+            assert_eq!(set.iter().collect::<Vec<_>>(), by_filter, "{bits:08b}");
         }
     }
 }

@@ -156,21 +156,31 @@ impl Connection {
         if !f.syn() || f.ack() {
             return false;
         }
-        let sender = if self.endpoints[0] == seg.src { 0 } else { 1 };
-        self.sides[sender]
+        self.sides[self.direction(seg).sender()]
             .base_seq
             .is_some_and(|base| base != seg.seq)
     }
 
+    /// Which way `seg`, a packet of this connection, travels. Its source is
+    /// the client or the server, so when their ports differ the source's
+    /// port alone tells which (no address compared); only a connection
+    /// whose two ports are equal needs the whole endpoint compared.
     fn direction(&self, seg: &Segment) -> Direction {
-        if self.endpoints[0] == seg.src {
+        let [client, server] = &self.endpoints;
+        let from_client = if client.port != server.port {
+            seg.src.port == client.port
+        } else {
+            *client == seg.src
+        };
+        if from_client {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient
         }
     }
 
-    /// Takes in one packet and says what it is.
+    /// Takes in one packet of this connection (from its client or its
+    /// server) and says what it is.
     pub fn observe(
         &mut self,
         frame: u64,
@@ -544,6 +554,31 @@ mod tests {
         Endpoint {
             addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)),
             port,
+        }
+    }
+
+    /// A packet's direction read from ports alone is the one the whole
+    /// endpoints give, for packets from either end: ends on one host or
+    /// two, with equal ports or not.
+    #[test]
+    fn the_direction_by_ports_is_the_direction_by_endpoints() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        for id in 0..2000u64 {
+            let ports = [1 + rng.below(4) as u16, 1 + rng.below(4) as u16];
+            let hosts = [1 + rng.below(2) as u8, 1 + rng.below(2) as u8];
+            let ends = [endpoint(hosts[0], ports[0]), endpoint(hosts[1], ports[1])];
+            let mut next = [0, 0];
+            let first = random_segment(&mut rng, &mut next, [ends[0], ends[1], ends[1]]);
+            let conn = Connection::new(id, 1, 0, &first, None);
+            for (src, dst) in [(ends[0], ends[1]), (ends[1], ends[0])] {
+                let seg = Segment { src, dst, ..first };
+                let want = if conn.endpoints[0] == src {
+                    Direction::ClientToServer
+                } else {
+                    Direction::ServerToClient
+                };
+                assert_eq!(conn.direction(&seg), want, "{:?} {seg:?}", conn.endpoints);
+            }
         }
     }
 
