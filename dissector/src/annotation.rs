@@ -105,6 +105,14 @@ impl RoleSet {
     pub fn contains(self, role: Role) -> bool {
         self.0 & role.bit() != 0
     }
+    /// The roles in either set.
+    pub fn union(self, other: RoleSet) -> RoleSet {
+        RoleSet(self.0 | other.0)
+    }
+    /// The roles of this set that are not in `other`.
+    pub fn without(self, other: RoleSet) -> RoleSet {
+        RoleSet(self.0 & !other.0)
+    }
     /// True when the set is empty.
     pub fn is_empty(self) -> bool {
         self.0 == 0

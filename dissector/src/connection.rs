@@ -251,10 +251,12 @@ impl Connection {
 
         self.sides[s].state = Some(states::sender_state(seg, self.sender_facts(s)));
         self.sides[p].state = states::on_receipt(self.sides[p].state, seg, receipt);
-        for r in roles.iter() {
-            self.roles_seen.insert(r);
-            self.role_frames[r as usize].get_or_insert(frame);
+        // A role's frame is noted when it joins the roles seen (nothing
+        // else changes either), so only a role new to them has none yet.
+        for r in roles.without(self.roles_seen).iter() {
+            self.role_frames[r as usize] = Some(frame);
         }
+        self.roles_seen = self.roles_seen.union(roles);
         self.settle();
         self.annotation(dir, roles, reset_kind, retransmission, seg)
     }
