@@ -196,8 +196,13 @@ impl ZeekConnection {
             }
             return;
         }
-        self.maybe_flip_late(seg);
-        if is_plain(seg) && self.sides[sender].state != ZeekEndpointState::Inactive {
+        let plain = is_plain(seg);
+        if !(plain && self.sides[sender].state.is_past_syn_ack()) {
+            // (Else no late flip: it needs the originator in SYN-ACK-SENT
+            // and the responder INACTIVE, and the sender is in neither.)
+            self.maybe_flip_late(seg);
+        }
+        if plain && self.sides[sender].state != ZeekEndpointState::Inactive {
             self.process_plain(sender, seg, ts_ns);
         } else {
             self.process(sender, seg, ts_ns);

@@ -41,6 +41,15 @@ impl ZeekEndpointState {
         )
     }
 
+    /// Neither INACTIVE nor SYN-ACK-SENT: the states a connection that
+    /// began with a SYN-ACK waits in before Zeek flips it.
+    pub(super) fn is_past_syn_ack(self) -> bool {
+        !matches!(
+            self,
+            ZeekEndpointState::Inactive | ZeekEndpointState::SynAckSent
+        )
+    }
+
     pub(super) fn is_inactive(self) -> bool {
         matches!(
             self,
