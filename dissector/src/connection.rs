@@ -74,10 +74,20 @@ pub struct Connection {
     /// [`ZeekConnection::observe_from`]), so that Zeek's model need not
     /// compare addresses again.
     zeek_sides: [usize; 2],
-    /// For the client and the server: the state a segment without SYN, FIN
-    /// or RST from it puts it in, while such a segment changes nothing else
-    /// in the state machine; None while it may (see [`Connection::settle`]).
-    settled_state: [Option<TcpState>; 2],
+    /// For the client and the server: what a segment without SYN, FIN or
+    /// RST from it does (see [`Connection::settle`]), once found after the
+    /// latest packet that took the general path; None until then.
+    settled_state: [Option<Plain>; 2],
+}
+
+/// What a segment without SYN, FIN or RST from one side does to the state
+/// machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plain {
+    /// It may change more than its sender's state: it takes the general path.
+    MayChangeMore,
+    /// It changes nothing but its sender's state, which it makes this.
+    OnlySenderState(TcpState),
 }
 
 fn micros(from: u64, to: u64) -> u64 {
@@ -201,13 +211,15 @@ impl Connection {
             c.packets += 1;
             c.bytes += u64::from(seg.payload_len);
         }
-        if let (Some(state), false) = (self.settled_state[s], f.syn() || f.fin() || f.rst()) {
-            // The general path below, for a segment it would only give its
-            // sender's state: no roles, and the receiver's state unchanged.
-            // (Never the first packet, nor the sender's: see `settle`.)
-            self.completeness.observe_later_plain(seg);
-            self.sides[s].state = Some(state);
-            return self.annotation(dir, RoleSet::EMPTY, None, false, seg);
+        if !(f.syn() || f.fin() || f.rst()) {
+            if let Plain::OnlySenderState(state) = self.plain_from(s) {
+                // The general path below, for a segment it would only give its
+                // sender's state: no roles, and the receiver's state unchanged.
+                // (Never the first packet, nor the sender's: see `settle`.)
+                self.completeness.observe_later_plain(seg);
+                self.sides[s].state = Some(state);
+                return self.annotation(dir, RoleSet::EMPTY, None, false, seg);
+            }
         }
         self.completeness.observe(seg);
         if self.sides[s].base_seq.is_none() && !f.rst() {
@@ -257,7 +269,8 @@ impl Connection {
             self.role_frames[r as usize] = Some(frame);
         }
         self.roles_seen = self.roles_seen.union(roles);
-        self.settle();
+        // What a plain segment does is found again when one comes.
+        self.settled_state = [None; 2];
         self.annotation(dir, roles, reset_kind, retransmission, seg)
     }
 
@@ -301,8 +314,23 @@ impl Connection {
         }
     }
 
-    /// Notes, for each side, whether a segment without SYN, FIN or RST from
-    /// it would change nothing but its own state, and to what. Such a
+    /// What a segment without SYN, FIN or RST from side `s` does, found at
+    /// most once after each packet that took the general path (most such
+    /// packets are followed by more of them, which need not know).
+    #[inline]
+    fn plain_from(&mut self, s: usize) -> Plain {
+        match self.settled_state[s] {
+            Some(plain) => plain,
+            None => {
+                let plain = self.settle(s);
+                self.settled_state[s] = Some(plain);
+                plain
+            }
+        }
+    }
+
+    /// Whether a segment without SYN, FIN or RST from side `s` would change
+    /// nothing but its own state, and to what. Such a
     /// segment takes no SYN, FIN or RST step, and `take_ack` finds nothing
     /// new in its acknowledgment when the sender has covered the peer's SYN
     /// (or the peer sent none) and cannot be sending the handshake's third
@@ -310,17 +338,17 @@ impl Connection {
     /// receiver's state is then unchanged (`on_receipt` of an empty
     /// receipt), and its sender's state follows from facts that only those
     /// steps change. So the note holds until the next packet that takes the
-    /// general path, after which it is made again. A side is noted only once
-    /// its first sequence number is known (and so the connection's first
-    /// packet was seen), which the general path takes care of.
-    fn settle(&mut self) {
-        for s in 0..2 {
-            let (me, peer) = (&self.sides[s], &self.sides[1 - s]);
-            let syn_covered =
-                peer.isn.is_none() || (me.acked_peer_syn && !self.may_send_handshake3(s));
-            let fin_covered = peer.fin.is_none() || me.acked_peer_fin;
-            self.settled_state[s] = (me.base_seq.is_some() && syn_covered && fin_covered)
-                .then(|| states::state_without_syn_or_rst(self.sender_facts(s)));
+    /// general path, after which it is found again. A side is settled only
+    /// once its first sequence number is known (and so the connection's
+    /// first packet was seen), which the general path takes care of.
+    fn settle(&self, s: usize) -> Plain {
+        let (me, peer) = (&self.sides[s], &self.sides[1 - s]);
+        let syn_covered = peer.isn.is_none() || (me.acked_peer_syn && !self.may_send_handshake3(s));
+        let fin_covered = peer.fin.is_none() || me.acked_peer_fin;
+        if me.base_seq.is_some() && syn_covered && fin_covered {
+            Plain::OnlySenderState(states::state_without_syn_or_rst(self.sender_facts(s)))
+        } else {
+            Plain::MayChangeMore
         }
     }
 
@@ -598,15 +626,26 @@ mod tests {
             let mut general = fast.clone();
             let mut seg = first;
             for frame in 1..rng.below(60) + 2 {
-                let plain = !(seg.flags.syn() || seg.flags.fin() || seg.flags.rst());
                 let sender = fast.direction(&seg).sender();
-                shortcuts += u32::from(plain && fast.settled_state[sender].is_some());
-                general.settled_state = [None; 2];
+                general.settled_state = [Some(Plain::MayChangeMore); 2];
                 let want = general.observe(frame, frame * 1000, &seg, None);
                 let got = fast.observe(frame, frame * 1000, &seg, None);
                 assert_eq!(got, want, "frame {frame} of {id}: {seg:?}");
-                // The settled states too: made again, they are the same.
-                assert_eq!(format!("{fast:?}"), format!("{general:?}"));
+                // Only the shortcut leaves a settled state behind: the
+                // general path forgets them.
+                let settled = fast.settled_state;
+                shortcuts += u32::from(matches!(settled[sender], Some(Plain::OnlySenderState(_))));
+                // What the shortcut found is what the connection the
+                // general path left would find now.
+                for (s, plain) in settled.iter().enumerate() {
+                    if let Some(plain) = plain {
+                        assert_eq!(*plain, general.settle(s), "side {s}, frame {frame} of {id}");
+                    }
+                }
+                // And the rest of the connection is the same.
+                let mut fast_rest = fast.clone();
+                fast_rest.settled_state = [None; 2];
+                assert_eq!(format!("{fast_rest:?}"), format!("{general:?}"));
                 seg = random_segment(&mut rng, &mut next, ends);
             }
         }
