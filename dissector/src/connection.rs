@@ -265,8 +265,11 @@ impl Connection {
         self.sides[p].state = states::on_receipt(self.sides[p].state, seg, receipt);
         // A role's frame is noted when it joins the roles seen (nothing
         // else changes either), so only a role new to them has none yet.
-        for r in roles.without(self.roles_seen).iter() {
-            self.role_frames[r as usize] = Some(frame);
+        // Bit n of a set is role n, as `role_frames` is indexed.
+        let mut new = roles.without(self.roles_seen).bits();
+        while new != 0 {
+            self.role_frames[new.trailing_zeros() as usize] = Some(frame);
+            new &= new - 1;
         }
         self.roles_seen = self.roles_seen.union(roles);
         // What a plain segment does is found again when one comes.
