@@ -11,7 +11,7 @@ use crate::segment::Segment;
 use crate::seq;
 use crate::states::{self, Receipt, SenderFacts};
 use crate::verdict::{CloseKind, ConnectionFacts, Counters, OpenKind, Side, SideOptions, Verdict};
-use crate::zeek::{ZeekConfig, ZeekConnection};
+use crate::zeek::ZeekConnection;
 
 /// What one endpoint has done, as seen in the capture.
 #[derive(Clone, Debug, Default)]
@@ -88,13 +88,15 @@ impl Connection {
     /// Starts a connection from its first packet, choosing the client:
     /// the SYN's sender; for a SYN-ACK, its receiver; midstream, the endpoint
     /// with the higher port (servers listen on the lower, well-known ports;
-    /// on a tie, the receiver is taken as the server).
+    /// on a tie, the receiver is taken as the server). `zeek` is Zeek's
+    /// model of it, started from the same packet ([`ZeekConnection::with_config`]),
+    /// or None to leave the model out.
     pub fn new(
         id: u64,
         frame: u64,
         ts_ns: u64,
         seg: &Segment,
-        zeek: Option<&ZeekConfig>,
+        zeek: Option<Box<ZeekConnection>>,
     ) -> Connection {
         let f = seg.flags;
         let src_is_client = if f.syn() {
@@ -127,7 +129,7 @@ impl Connection {
             completeness: Completeness::default(),
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
-            zeek: zeek.map(|config| Box::new(ZeekConnection::with_config(seg, config))),
+            zeek,
             zeek_sides: match (client == server, src_is_client) {
                 (true, _) => [0, 0],
                 (false, true) => [0, 1],
@@ -135,6 +137,12 @@ impl Connection {
             },
             settled_state: [None; 2],
         }
+    }
+
+    /// Takes Zeek's model out, as the connection ends, so that its room
+    /// may hold the model of a later connection.
+    pub fn take_zeek(&mut self) -> Option<Box<ZeekConnection>> {
+        self.zeek.take()
     }
 
     /// Connection number.

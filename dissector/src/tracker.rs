@@ -13,7 +13,7 @@ use crate::annotation::Annotation;
 use crate::connection::Connection;
 use crate::segment::Segment;
 use crate::verdict::{ConnectionFacts, Verdict};
-use crate::zeek::{ZeekConfig, DEFAULT_LIKELY_SERVER_PORTS};
+use crate::zeek::{ZeekConfig, ZeekConnection, DEFAULT_LIKELY_SERVER_PORTS};
 
 mod key;
 use key::ConnKey;
@@ -106,6 +106,11 @@ pub struct Tracker {
     next_id: u64,
     last_slot: Option<usize>,
     ended: Vec<(Verdict, EndReason)>,
+    /// The rooms of Zeek's models of connections that ended, for the
+    /// models of new ones: a connection then starts and ends without
+    /// allocating or freeing its model. They are never more than the
+    /// connections tracked at once.
+    spare_zeek: Vec<Box<ZeekConnection>>,
 }
 
 impl Tracker {
@@ -124,6 +129,7 @@ impl Tracker {
             next_id: 0,
             last_slot: None,
             ended: Vec::new(),
+            spare_zeek: Vec::new(),
         }
     }
 
@@ -240,7 +246,8 @@ impl Tracker {
         if self.by_key.len() >= self.config.max_connections {
             self.evict_one();
         }
-        let conn = Connection::new(self.next_id, frame, ts_ns, seg, self.config.zeek.as_ref());
+        let zeek = self.zeek_for(seg);
+        let conn = Connection::new(self.next_id, frame, ts_ns, seg, zeek);
         self.next_id += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -260,6 +267,19 @@ impl Tracker {
         slot
     }
 
+    /// Zeek's model of a connection that `first` starts, in a spare room
+    /// when there is one; None when the tracker leaves the model out.
+    fn zeek_for(&mut self, first: &Segment) -> Option<Box<ZeekConnection>> {
+        let config = self.config.zeek.as_ref()?;
+        Some(match self.spare_zeek.pop() {
+            Some(mut zeek) => {
+                zeek.restart(first, config);
+                zeek
+            }
+            None => Box::new(ZeekConnection::with_config(first, config)),
+        })
+    }
+
     fn end(&mut self, slot: usize, reason: EndReason) {
         // The verdict is made where it is kept: a verdict handed back by
         // `take` would be copied on the way.
@@ -277,10 +297,11 @@ impl Tracker {
     }
 
     /// Drops the connection in `slot`, where it lies (moving it out first
-    /// would copy it), and frees the slot.
+    /// would copy it), keeping its Zeek model's room, and frees the slot.
     fn release(&mut self, slot: usize) {
-        if let Some((key, _)) = &self.slots[slot] {
+        if let Some((key, conn)) = &mut self.slots[slot] {
             self.by_key.remove(key);
+            self.spare_zeek.extend(conn.take_zeek());
         }
         self.slots[slot] = None;
         self.free.push(slot);

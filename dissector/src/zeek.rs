@@ -165,6 +165,12 @@ impl ZeekConnection {
         c
     }
 
+    /// Starts over as [`with_config`](Self::with_config) starts, in this
+    /// model's room (a model of a connection that ended): no allocation.
+    pub fn restart(&mut self, first: &Segment, config: &ZeekConfig) {
+        *self = ZeekConnection::with_config(first, config);
+    }
+
     /// Feeds a packet (the first one too), with its timestamp and whether its
     /// checksum verified (None: not checked, as with `zeek -C` or a segment
     /// not captured whole).
