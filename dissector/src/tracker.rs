@@ -13,7 +13,7 @@ use crate::annotation::Annotation;
 use crate::connection::Connection;
 use crate::segment::Segment;
 use crate::verdict::{ConnectionFacts, Verdict};
-use crate::zeek::{ZeekConfig, ZeekConnection, DEFAULT_LIKELY_SERVER_PORTS};
+use crate::zeek::{ZeekConfig, DEFAULT_LIKELY_SERVER_PORTS};
 
 mod key;
 use key::ConnKey;
@@ -79,7 +79,7 @@ pub enum EndReason {
 pub struct Tracker {
     config: TrackerConfig,
     by_key: HashMap<ConnKey, usize, FxBuildHasher>,
-    slots: Vec<Option<(ConnKey, Connection)>>,
+    slots: Vec<Slot>,
     /// For each slot, the clock at its connection's latest packet.
     touched: Vec<u64>,
     free: Vec<usize>,
@@ -106,11 +106,16 @@ pub struct Tracker {
     next_id: u64,
     last_slot: Option<usize>,
     ended: Vec<(Verdict, EndReason)>,
-    /// The rooms of Zeek's models of connections that ended, for the
-    /// models of new ones: a connection then starts and ends without
-    /// allocating or freeing its model. They are never more than the
-    /// connections tracked at once.
-    spare_zeek: Vec<Box<ZeekConnection>>,
+}
+
+/// Where a connection is kept, with its key. A connection that ended is
+/// left in its slot, no longer live: a connection started in the slot
+/// later is made in its room, and in its Zeek model's, instead of being
+/// built apart, copied in, and given a model of its own.
+struct Slot {
+    key: ConnKey,
+    conn: Connection,
+    live: bool,
 }
 
 impl Tracker {
@@ -129,7 +134,6 @@ impl Tracker {
             next_id: 0,
             last_slot: None,
             ended: Vec::new(),
-            spare_zeek: Vec::new(),
         }
     }
 
@@ -164,7 +168,7 @@ impl Tracker {
         };
         self.last_slot = Some(slot);
         self.touched[slot] = self.clock;
-        let conn = &mut self.slots[slot].as_mut().expect("slot in use").1;
+        let conn = &mut self.slots[slot].conn;
         let was_closed = conn.is_closed();
         let annotation = conn.observe(frame, ts_ns, seg, checksum_ok);
         if !was_closed && conn.is_closed() {
@@ -188,9 +192,7 @@ impl Tracker {
 
     /// What is known of the last packet's connection.
     pub fn last_facts(&self) -> Option<ConnectionFacts> {
-        self.last_slot
-            .and_then(|s| self.slots.get(s)?.as_ref())
-            .map(|(_, c)| c.facts())
+        self.last_slot.map(|slot| self.connection(slot).facts())
     }
 
     /// True when connections ended since the last drain.
@@ -238,25 +240,31 @@ impl Tracker {
         })
     }
 
+    /// The live connection in `slot`.
     fn connection(&self, slot: usize) -> &Connection {
-        &self.slots[slot].as_ref().expect("slot in use").1
+        let slot = &self.slots[slot];
+        assert!(slot.live, "slot in use");
+        &slot.conn
     }
 
     fn start(&mut self, key: ConnKey, frame: u64, ts_ns: u64, seg: &Segment) -> usize {
         if self.by_key.len() >= self.config.max_connections {
             self.evict_one();
         }
-        let zeek = self.zeek_for(seg);
-        let conn = Connection::new(self.next_id, frame, ts_ns, seg, zeek);
+        let (id, zeek) = (self.next_id, self.config.zeek.as_ref());
         self.next_id += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot] = Some((key, conn));
+                let Slot { key: k, conn, live } = &mut self.slots[slot];
+                conn.restart(id, frame, ts_ns, seg, zeek);
+                (*k, *live) = (key, true);
                 self.touched[slot] = self.clock;
                 slot
             }
             None => {
-                self.slots.push(Some((key, conn)));
+                let conn = Connection::new(id, frame, ts_ns, seg, zeek);
+                let live = true;
+                self.slots.push(Slot { key, conn, live });
                 self.touched.push(self.clock);
                 self.slots.len() - 1
             }
@@ -267,23 +275,11 @@ impl Tracker {
         slot
     }
 
-    /// Zeek's model of a connection that `first` starts, in a spare room
-    /// when there is one; None when the tracker leaves the model out.
-    fn zeek_for(&mut self, first: &Segment) -> Option<Box<ZeekConnection>> {
-        let config = self.config.zeek.as_ref()?;
-        Some(match self.spare_zeek.pop() {
-            Some(mut zeek) => {
-                zeek.restart(first, config);
-                zeek
-            }
-            None => Box::new(ZeekConnection::with_config(first, config)),
-        })
-    }
-
     fn end(&mut self, slot: usize, reason: EndReason) {
         // The verdict is made where it is kept: a verdict handed back by
         // `take` would be copied on the way.
-        if let Some((_, conn)) = &self.slots[slot] {
+        let Slot { conn, live, .. } = &self.slots[slot];
+        if *live {
             self.ended.push((conn.verdict(), reason));
             self.release(slot);
         }
@@ -291,19 +287,20 @@ impl Tracker {
 
     /// Frees `slot` and gives its connection's verdict, if it holds one.
     fn take(&mut self, slot: usize) -> Option<Verdict> {
-        let verdict = self.slots[slot].as_ref()?.1.verdict();
+        let Slot { conn, live, .. } = &self.slots[slot];
+        let verdict = live.then(|| conn.verdict())?;
         self.release(slot);
         Some(verdict)
     }
 
-    /// Drops the connection in `slot`, where it lies (moving it out first
-    /// would copy it), keeping its Zeek model's room, and frees the slot.
+    /// Frees `slot`, whose connection ended (left where it lies, as the
+    /// room of the next connection put there).
     fn release(&mut self, slot: usize) {
-        if let Some((key, conn)) = &mut self.slots[slot] {
+        let Slot { key, live, .. } = &mut self.slots[slot];
+        if *live {
             self.by_key.remove(key);
-            self.spare_zeek.extend(conn.take_zeek());
+            *live = false;
         }
-        self.slots[slot] = None;
         self.free.push(slot);
         if self.last_slot == Some(slot) {
             self.last_slot = None;
@@ -402,7 +399,9 @@ impl Tracker {
     /// belongs in `queue` (a connection that closed left the open queue).
     fn is_queued_in(&self, queue: Queue, slot: usize, id: u64) -> bool {
         match self.slots.get(slot) {
-            Some(Some((_, conn))) if conn.id() == id => queue == Queue::Closed || !conn.is_closed(),
+            Some(Slot { conn, live, .. }) if *live && conn.id() == id => {
+                queue == Queue::Closed || !conn.is_closed()
+            }
             _ => false,
         }
     }
