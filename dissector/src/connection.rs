@@ -598,7 +598,8 @@ impl Connection {
             completeness: self.completeness.bits(),
             conn_state: self.zeek.as_ref().map_or("", |z| z.conn_state()),
             history: self.zeek.as_ref().map_or_else(Default::default, |z| {
-                crate::verdict::History::new(z.history())
+                let (room, len) = z.history_room();
+                crate::verdict::History::from_ascii_room(room, len)
             }),
             facts: self.facts(),
             syn_retransmissions: self.sides[0].syns.saturating_sub(1),

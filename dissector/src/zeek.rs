@@ -39,7 +39,7 @@ use crate::segment::Segment;
 pub use endpoint::ZeekEndpointState;
 
 use endpoint::{relative_seq, seq_delta, Side};
-use history::{mask, History};
+use history::{mask, History, HISTORY_CAPACITY};
 
 const NS: u64 = 1_000_000_000;
 /// `TOO_LARGE_SEQ_DELTA`.
@@ -260,6 +260,12 @@ impl ZeekConnection {
     /// history letters as Zeek's conn.log writes them.
     pub fn history(&self) -> &str {
         self.history.as_str()
+    }
+
+    /// The room of the history letters and how many it holds (ASCII
+    /// letters and `^`), for a verdict to copy whole.
+    pub(crate) fn history_room(&self) -> (&[u8; HISTORY_CAPACITY], usize) {
+        self.history.room()
     }
 
     /// The originator endpoint (after any flip).
@@ -960,6 +966,9 @@ mod tests {
                 seg = random_segment(&mut rng, &mut next, ends);
             }
             assert_eq!(format!("{reused:?}"), format!("{new:?}"));
+            // The room's first letters are the history.
+            let (room, len) = reused.history_room();
+            assert_eq!(&room[..len], reused.history().as_bytes());
         }
     }
 

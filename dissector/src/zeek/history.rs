@@ -98,6 +98,12 @@ impl History {
         self.seen = self.seen.rotate_left(16);
     }
 
+    /// The room of the letters, and how many it holds (the bytes past
+    /// them are not letters).
+    pub(super) fn room(&self) -> (&[u8; HISTORY_CAPACITY], usize) {
+        (&self.buf, self.len)
+    }
+
     pub(super) fn as_str(&self) -> &str {
         // Only ASCII letters and '^' are ever stored.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
