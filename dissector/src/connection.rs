@@ -90,6 +90,45 @@ enum Plain {
     OnlySenderState(TcpState),
 }
 
+/// What a connection's first packet decides: which endpoint is the client.
+struct Opening {
+    /// Client and server.
+    endpoints: [Endpoint; 2],
+    /// The first packet is no SYN.
+    midstream: bool,
+    /// Zeek's side of the client's packets and of the server's.
+    zeek_sides: [usize; 2],
+}
+
+impl Opening {
+    /// The client: the SYN's sender; for a SYN-ACK, its receiver;
+    /// midstream, the endpoint with the higher port (on a tie, the
+    /// receiver is taken as the server). Zeek's model takes the first
+    /// packet's sender as its side 0.
+    fn of(seg: &Segment) -> Opening {
+        let f = seg.flags;
+        let src_is_client = if f.syn() {
+            !f.ack()
+        } else {
+            seg.src.port >= seg.dst.port
+        };
+        let (client, server) = if src_is_client {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        Opening {
+            endpoints: [client, server],
+            midstream: !f.syn(),
+            zeek_sides: match (client == server, src_is_client) {
+                (true, _) => [0, 0],
+                (false, true) => [0, 1],
+                (false, false) => [1, 0],
+            },
+        }
+    }
+}
+
 fn micros(from: u64, to: u64) -> u64 {
     to.saturating_sub(from) / 1000
 }
@@ -106,20 +145,10 @@ impl Connection {
         seg: &Segment,
         zeek: Option<&ZeekConfig>,
     ) -> Connection {
-        let f = seg.flags;
-        let src_is_client = if f.syn() {
-            !f.ack()
-        } else {
-            seg.src.port >= seg.dst.port
-        };
-        let (client, server) = if src_is_client {
-            (seg.src, seg.dst)
-        } else {
-            (seg.dst, seg.src)
-        };
+        let opening = Opening::of(seg);
         Connection {
             id,
-            endpoints: [client, server],
+            endpoints: opening.endpoints,
             sides: Default::default(),
             first_frame: frame,
             last_frame: frame,
@@ -127,7 +156,7 @@ impl Connection {
             last_ns: ts_ns,
             simultaneous_open: false,
             simultaneous_close: false,
-            midstream: !f.syn(),
+            midstream: opening.midstream,
             any_fin: false,
             any_rst: false,
             first_fin_side: None,
@@ -138,13 +167,74 @@ impl Connection {
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
             zeek: zeek.map(|config| Box::new(ZeekConnection::with_config(seg, config))),
-            zeek_sides: match (client == server, src_is_client) {
-                (true, _) => [0, 0],
-                (false, true) => [0, 1],
-                (false, false) => [1, 0],
-            },
+            zeek_sides: opening.zeek_sides,
             settled_state: [None; 2],
         }
+    }
+
+    /// Starts over as [`new`](Self::new) starts, in the room of a connection
+    /// that ended (and in its Zeek model's): each field set where it lies,
+    /// where a connection built apart would be copied here whole, and no
+    /// allocation. Held to `new` by `a_restarted_connection_reads_as_a_new_one`.
+    pub fn restart(
+        &mut self,
+        id: u64,
+        frame: u64,
+        ts_ns: u64,
+        seg: &Segment,
+        zeek: Option<&ZeekConfig>,
+    ) {
+        let opening = Opening::of(seg);
+        // Every field named, so that a new one is not left out.
+        let Connection {
+            id: number,
+            endpoints,
+            sides,
+            first_frame,
+            last_frame,
+            start_ns,
+            last_ns,
+            simultaneous_open,
+            simultaneous_close,
+            midstream,
+            any_fin,
+            any_rst,
+            first_fin_side,
+            synack_ts,
+            rtt_syn_synack_us,
+            rtt_synack_ack_us,
+            completeness,
+            roles_seen,
+            role_frames,
+            zeek: model,
+            zeek_sides,
+            settled_state,
+        } = self;
+        *number = id;
+        *endpoints = opening.endpoints;
+        *sides = Default::default();
+        (*first_frame, *last_frame) = (frame, frame);
+        (*start_ns, *last_ns) = (ts_ns, ts_ns);
+        *simultaneous_open = false;
+        *simultaneous_close = false;
+        *midstream = opening.midstream;
+        *any_fin = false;
+        *any_rst = false;
+        *first_fin_side = None;
+        *synack_ts = None;
+        *rtt_syn_synack_us = None;
+        *rtt_synack_ack_us = None;
+        *completeness = Completeness::default();
+        *roles_seen = RoleSet::EMPTY;
+        *role_frames = [None; 8];
+        match (model.as_mut(), zeek) {
+            (Some(model), Some(config)) => model.restart(seg, config),
+            (_, zeek) => {
+                *model = zeek.map(|config| Box::new(ZeekConnection::with_config(seg, config)));
+            }
+        }
+        *zeek_sides = opening.zeek_sides;
+        *settled_state = [None; 2];
     }
 
     /// Connection number.
@@ -551,7 +641,8 @@ impl Connection {
             completeness: self.completeness.bits(),
             conn_state: self.zeek.as_ref().map_or("", |z| z.conn_state()),
             history: self.zeek.as_ref().map_or_else(Default::default, |z| {
-                crate::verdict::History::new(z.history())
+                let (room, len) = z.history_room();
+                crate::verdict::History::from_ascii_room(room, len)
             }),
             facts: self.facts(),
             syn_retransmissions: self.sides[0].syns.saturating_sub(1),
@@ -612,6 +703,40 @@ mod tests {
                 };
                 assert_eq!(conn.direction(&seg), want, "{:?} {seg:?}", conn.endpoints);
             }
+        }
+    }
+
+    /// A connection restarted in the room of another, whatever that one
+    /// went through, reads as a connection made new from the same first
+    /// packet, and stays so packet after packet (with and without Zeek's
+    /// model, and from one to the other).
+    #[test]
+    fn a_restarted_connection_reads_as_a_new_one() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let config = ZeekConfig::default();
+        let ends = [endpoint(1, 40000), endpoint(2, 80), endpoint(3, 80)];
+        let mut next = [rng.below(1 << 32) as u32, rng.below(1 << 32) as u32];
+        let first = random_segment(&mut rng, &mut next, ends);
+        let mut reused = Connection::new(0, 1, 0, &first, Some(&config));
+        for id in 1..2000u64 {
+            let zeek = (!rng.one_in(5)).then_some(&config);
+            let ends = if rng.one_in(2) {
+                ends
+            } else {
+                [endpoint(2, 80), endpoint(1, 80), endpoint(3, 80)]
+            };
+            let mut next = [rng.below(1 << 32) as u32, rng.below(1 << 32) as u32];
+            let first = random_segment(&mut rng, &mut next, ends);
+            let mut new = Connection::new(id, 7, 9000, &first, zeek);
+            reused.restart(id, 7, 9000, &first, zeek);
+            let mut seg = first;
+            for frame in 7..rng.below(60) + 8 {
+                assert_eq!(format!("{reused:?}"), format!("{new:?}"), "{seg:?}");
+                let want = new.observe(frame, frame * 1000, &seg, None);
+                assert_eq!(reused.observe(frame, frame * 1000, &seg, None), want);
+                seg = random_segment(&mut rng, &mut next, ends);
+            }
+            assert_eq!(format!("{reused:?}"), format!("{new:?}"));
         }
     }
 

@@ -79,7 +79,7 @@ pub enum EndReason {
 pub struct Tracker {
     config: TrackerConfig,
     by_key: HashMap<ConnKey, usize, FxBuildHasher>,
-    slots: Vec<Option<(ConnKey, Connection)>>,
+    slots: Vec<Slot>,
     /// For each slot, the clock at its connection's latest packet.
     touched: Vec<u64>,
     free: Vec<usize>,
@@ -106,6 +106,20 @@ pub struct Tracker {
     next_id: u64,
     last_slot: Option<usize>,
     ended: Vec<(Verdict, EndReason)>,
+    /// A reused 4-tuple's connection ends and a new one starts the general
+    /// way (for the test that holds [`Tracker::reuse`] to it).
+    #[cfg(test)]
+    reuse_by_end_and_start: bool,
+}
+
+/// Where a connection is kept, with its key. A connection that ended is
+/// left in its slot, no longer live: a connection started in the slot
+/// later is made in its room, and in its Zeek model's, instead of being
+/// built apart, copied in, and given a model of its own.
+struct Slot {
+    key: ConnKey,
+    conn: Connection,
+    live: bool,
 }
 
 impl Tracker {
@@ -124,6 +138,8 @@ impl Tracker {
             next_id: 0,
             last_slot: None,
             ended: Vec::new(),
+            #[cfg(test)]
+            reuse_by_end_and_start: false,
         }
     }
 
@@ -150,15 +166,14 @@ impl Tracker {
         let slot = match self.by_key.get(&key).copied() {
             Some(slot) if self.connection(slot).is_reopened_by(seg) => {
                 self.unsettle_front_of(slot);
-                self.end(slot, EndReason::Reused);
-                self.start(key, frame, ts_ns, seg)
+                self.reuse(slot, key, frame, ts_ns, seg)
             }
             Some(slot) => slot,
             None => self.start(key, frame, ts_ns, seg),
         };
         self.last_slot = Some(slot);
         self.touched[slot] = self.clock;
-        let conn = &mut self.slots[slot].as_mut().expect("slot in use").1;
+        let conn = &mut self.slots[slot].conn;
         let was_closed = conn.is_closed();
         let annotation = conn.observe(frame, ts_ns, seg, checksum_ok);
         if !was_closed && conn.is_closed() {
@@ -182,9 +197,7 @@ impl Tracker {
 
     /// What is known of the last packet's connection.
     pub fn last_facts(&self) -> Option<ConnectionFacts> {
-        self.last_slot
-            .and_then(|s| self.slots.get(s)?.as_ref())
-            .map(|(_, c)| c.facts())
+        self.last_slot.map(|slot| self.connection(slot).facts())
     }
 
     /// True when connections ended since the last drain.
@@ -232,38 +245,85 @@ impl Tracker {
         })
     }
 
+    /// The live connection in `slot`.
     fn connection(&self, slot: usize) -> &Connection {
-        &self.slots[slot].as_ref().expect("slot in use").1
+        let slot = &self.slots[slot];
+        assert!(slot.live, "slot in use");
+        &slot.conn
     }
 
+    /// Starts a connection from `seg`, making room for it first when the
+    /// tracker is full; returns its slot. Out of line: inlined, it would
+    /// weigh on every packet's lookup.
+    #[inline(never)]
     fn start(&mut self, key: ConnKey, frame: u64, ts_ns: u64, seg: &Segment) -> usize {
         if self.by_key.len() >= self.config.max_connections {
             self.evict_one();
         }
-        let conn = Connection::new(self.next_id, frame, ts_ns, seg, self.config.zeek.as_ref());
-        self.next_id += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot] = Some((key, conn));
-                self.touched[slot] = self.clock;
+                self.restart_in(slot, frame, ts_ns, seg);
+                let Slot { key: k, live, .. } = &mut self.slots[slot];
+                (*k, *live) = (key, true);
                 slot
             }
             None => {
-                self.slots.push(Some((key, conn)));
+                let zeek = self.config.zeek.as_ref();
+                let conn = Connection::new(self.next_id, frame, ts_ns, seg, zeek);
+                let live = true;
+                self.slots.push(Slot { key, conn, live });
                 self.touched.push(self.clock);
-                self.slots.len() - 1
+                let slot = self.slots.len() - 1;
+                self.queue_new(slot);
+                slot
             }
         };
         self.by_key.insert(key, slot);
-        self.open.push_back((slot, self.next_id - 1, self.clock));
-        self.expiry_at_most(self.clock, self.config.idle_timeout_ns);
         slot
+    }
+
+    /// Ends the connection in `slot`, whose 4-tuple `seg` opens anew, and
+    /// starts the new one there; returns the slot.
+    ///
+    /// As ending it and starting one the general way, without the key's
+    /// removal and insertion: the slot it frees is the first taken again,
+    /// under the same key, and the tracker, one connection fewer, has room.
+    #[inline(never)]
+    fn reuse(&mut self, slot: usize, key: ConnKey, frame: u64, ts_ns: u64, seg: &Segment) -> usize {
+        #[cfg(test)]
+        if self.reuse_by_end_and_start {
+            self.end(slot, EndReason::Reused);
+            return self.start(key, frame, ts_ns, seg);
+        }
+        debug_assert!(self.slots[slot].key == key);
+        let verdict = self.connection(slot).verdict();
+        self.ended.push((verdict, EndReason::Reused));
+        self.restart_in(slot, frame, ts_ns, seg);
+        slot
+    }
+
+    /// Starts a connection from `seg` in `slot`, in the room of the one
+    /// that ended there, and queues it.
+    fn restart_in(&mut self, slot: usize, frame: u64, ts_ns: u64, seg: &Segment) {
+        let zeek = self.config.zeek.as_ref();
+        let conn = &mut self.slots[slot].conn;
+        conn.restart(self.next_id, frame, ts_ns, seg, zeek);
+        self.touched[slot] = self.clock;
+        self.queue_new(slot);
+    }
+
+    /// Queues the connection just started in `slot`, and numbers the next.
+    fn queue_new(&mut self, slot: usize) {
+        self.open.push_back((slot, self.next_id, self.clock));
+        self.next_id += 1;
+        self.expiry_at_most(self.clock, self.config.idle_timeout_ns);
     }
 
     fn end(&mut self, slot: usize, reason: EndReason) {
         // The verdict is made where it is kept: a verdict handed back by
         // `take` would be copied on the way.
-        if let Some((_, conn)) = &self.slots[slot] {
+        let Slot { conn, live, .. } = &self.slots[slot];
+        if *live {
             self.ended.push((conn.verdict(), reason));
             self.release(slot);
         }
@@ -271,18 +331,20 @@ impl Tracker {
 
     /// Frees `slot` and gives its connection's verdict, if it holds one.
     fn take(&mut self, slot: usize) -> Option<Verdict> {
-        let verdict = self.slots[slot].as_ref()?.1.verdict();
+        let Slot { conn, live, .. } = &self.slots[slot];
+        let verdict = live.then(|| conn.verdict())?;
         self.release(slot);
         Some(verdict)
     }
 
-    /// Drops the connection in `slot`, where it lies (moving it out first
-    /// would copy it), and frees the slot.
+    /// Frees `slot`, whose connection ended (left where it lies, as the
+    /// room of the next connection put there).
     fn release(&mut self, slot: usize) {
-        if let Some((key, _)) = &self.slots[slot] {
+        let Slot { key, live, .. } = &mut self.slots[slot];
+        if *live {
             self.by_key.remove(key);
+            *live = false;
         }
-        self.slots[slot] = None;
         self.free.push(slot);
         if self.last_slot == Some(slot) {
             self.last_slot = None;
@@ -381,7 +443,9 @@ impl Tracker {
     /// belongs in `queue` (a connection that closed left the open queue).
     fn is_queued_in(&self, queue: Queue, slot: usize, id: u64) -> bool {
         match self.slots.get(slot) {
-            Some(Some((_, conn))) if conn.id() == id => queue == Queue::Closed || !conn.is_closed(),
+            Some(Slot { conn, live, .. }) if *live && conn.id() == id => {
+                queue == Queue::Closed || !conn.is_closed()
+            }
             _ => false,
         }
     }
@@ -496,6 +560,41 @@ mod tests {
                 (ts, seg)
             })
             .collect()
+    }
+
+    /// A reused 4-tuple's connection ending and the new one starting in
+    /// its slot, under its key, annotate every packet and end every
+    /// connection as ending it and starting one the general way do.
+    #[test]
+    fn reuse_ends_and_starts_connections_as_the_general_way_does() {
+        let config = TrackerConfig {
+            idle_timeout_ns: 60_000_000,
+            time_wait_ns: 15_000_000,
+            max_connections: 8,
+            ..TrackerConfig::default()
+        };
+        let mut reused = 0;
+        for seed in 1..40u64 {
+            let (mut fast, mut general) = (Tracker::new(config), Tracker::new(config));
+            general.reuse_by_end_and_start = true;
+            for (frame, (ts, seg)) in
+                (1..).zip(traffic(2000, seed.wrapping_mul(0x2545_f491_4f6c_dd1d)))
+            {
+                assert_eq!(
+                    fast.observe(frame, ts, &seg, None),
+                    general.observe(frame, ts, &seg, None)
+                );
+                assert_eq!(fast.last_facts(), general.last_facts());
+                let ended: Vec<_> = fast.drain_ended().collect();
+                assert_eq!(ended, general.drain_ended().collect::<Vec<_>>());
+                reused += ended
+                    .iter()
+                    .filter(|(_, why)| *why == EndReason::Reused)
+                    .count();
+            }
+            assert_eq!(fast.finish(), general.finish());
+        }
+        assert!(reused > 100, "{reused}");
     }
 
     /// Skipping the queues until `next_expiry` ends the same connections

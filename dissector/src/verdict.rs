@@ -206,6 +206,17 @@ impl History {
         })
     }
 
+    /// The first `len` letters of `room`, which are ASCII (as Zeek's model
+    /// keeps them): the room is copied whole, cheaper than the letters
+    /// alone, and the bytes past them are never read.
+    pub(crate) fn from_ascii_room(room: &[u8; History::INLINE], len: usize) -> History {
+        debug_assert!(room[..len].is_ascii());
+        History(HistoryText::Inline {
+            letters: *room,
+            len: len as u8,
+        })
+    }
+
     /// The letters as bytes (cheaper than [`History::as_str`], which checks
     /// that they are text).
     pub fn as_bytes(&self) -> &[u8] {
@@ -328,6 +339,16 @@ mod tests {
             assert_eq!(format!("{history:?}"), format!("{text:?}"));
         }
         assert_ne!(History::new("Sh"), History::new("ShA"));
+        // Copied from a room, only the letters count, not what lies past them.
+        let mut room = [b'x'; History::INLINE];
+        room[..4].copy_from_slice(b"ShAD");
+        for len in [0, 1, 4, History::INLINE] {
+            let text = std::str::from_utf8(&room[..len]).unwrap();
+            let history = History::from_ascii_room(&room, len);
+            assert_eq!(history.as_bytes(), text.as_bytes());
+            assert_eq!(history, History::new(text));
+            assert_eq!(format!("{history:?}"), format!("{text:?}"));
+        }
         assert_eq!(History::default(), "");
         assert!(History::default().is_empty() && !History::new("S").is_empty());
     }

@@ -39,7 +39,7 @@ use crate::segment::Segment;
 pub use endpoint::ZeekEndpointState;
 
 use endpoint::{relative_seq, seq_delta, Side};
-use history::{mask, History};
+use history::{mask, History, HISTORY_CAPACITY};
 
 const NS: u64 = 1_000_000_000;
 /// `TOO_LARGE_SEQ_DELTA`.
@@ -158,11 +158,64 @@ impl ZeekConnection {
             expire_at: [None; 3],
             removed: false,
         };
-        if want_flip(first, config.likely_server_ports) {
-            c.orig = 1;
-            c.history.add(b'^');
-        }
+        c.flip_if_wanted(first, config);
         c
+    }
+
+    /// Starts over as [`with_config`](Self::with_config) starts, in this
+    /// model's room (a model of a connection that ended): no allocation,
+    /// and each field set where it lies, where a new model built apart
+    /// would be copied here whole. Held to `with_config` by
+    /// `a_restarted_model_reads_as_a_new_one`.
+    pub fn restart(&mut self, first: &Segment, config: &ZeekConfig) {
+        // Every field named, so that a new one is not left out.
+        let ZeekConnection {
+            sides: [first_sender, first_receiver],
+            orig,
+            history,
+            first_packet_seen,
+            is_partial,
+            is_active,
+            close_deferred,
+            deferred_gen_event,
+            flipped_late,
+            started,
+            last_time,
+            inactivity_timeout,
+            attempt_at,
+            reset_at,
+            delete_at,
+            expire_at,
+            removed,
+        } = self;
+        first_sender.restart(first.src);
+        first_receiver.restart(first.dst);
+        *orig = 0;
+        history.clear();
+        *first_packet_seen = 0;
+        *is_partial = false;
+        *is_active = true;
+        *close_deferred = false;
+        *deferred_gen_event = false;
+        *flipped_late = false;
+        *started = false;
+        *last_time = 0;
+        *inactivity_timeout = UDP_INACTIVITY_TIMEOUT;
+        *attempt_at = None;
+        *reset_at = None;
+        *delete_at = None;
+        *expire_at = [None; 3];
+        *removed = false;
+        self.flip_if_wanted(first, config);
+    }
+
+    /// Makes the first packet's receiver the originator when Zeek would
+    /// (see [`want_flip`]), with the history's `^`.
+    fn flip_if_wanted(&mut self, first: &Segment, config: &ZeekConfig) {
+        if want_flip(first, config.likely_server_ports) {
+            self.orig = 1;
+            self.history.add(b'^');
+        }
     }
 
     /// Feeds a packet (the first one too), with its timestamp and whether its
@@ -212,6 +265,12 @@ impl ZeekConnection {
     /// history letters as Zeek's conn.log writes them.
     pub fn history(&self) -> &str {
         self.history.as_str()
+    }
+
+    /// The room of the history letters and how many it holds (ASCII
+    /// letters and `^`), for a verdict to copy whole.
+    pub(crate) fn history_room(&self) -> (&[u8; HISTORY_CAPACITY], usize) {
+        self.history.room()
     }
 
     /// The originator endpoint (after any flip).
@@ -882,6 +941,40 @@ mod tests {
         };
         c.maybe_flip_late(seg);
         c.process(sender, seg, ts);
+    }
+
+    /// A model restarted in the room of another, whatever that one went
+    /// through, reads as a model built new from the same first packet, and
+    /// stays so packet after packet.
+    #[test]
+    fn a_restarted_model_reads_as_a_new_one() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let ends = [ep(1, 40000), ep(2, 80), ep(3, 80)];
+        let config = |rng: &mut Rng| ZeekConfig {
+            likely_server_ports: if rng.one_in(2) { &[] } else { &[80] },
+        };
+        let mut next = [rng.below(1 << 32) as u32, rng.below(1 << 32) as u32];
+        let first = random_segment(&mut rng, &mut next, ends);
+        let mut reused = ZeekConnection::with_config(&first, &config(&mut rng));
+        for _ in 0..2000 {
+            let config = config(&mut rng);
+            let mut next = [rng.below(1 << 32) as u32, rng.below(1 << 32) as u32];
+            let first = random_segment(&mut rng, &mut next, ends);
+            let mut new = ZeekConnection::with_config(&first, &config);
+            reused.restart(&first, &config);
+            let (mut seg, mut ts) = (first, 0);
+            for _ in 0..rng.below(120) {
+                assert_eq!(format!("{reused:?}"), format!("{new:?}"), "{seg:?}");
+                new.observe(&seg, ts, None);
+                reused.observe(&seg, ts, None);
+                ts += rng.below(3 * NS);
+                seg = random_segment(&mut rng, &mut next, ends);
+            }
+            assert_eq!(format!("{reused:?}"), format!("{new:?}"));
+            // The room's first letters are the history.
+            let (room, len) = reused.history_room();
+            assert_eq!(&room[..len], reused.history().as_bytes());
+        }
     }
 
     /// The shortcut for segments without SYN, FIN or RST (with its in-order

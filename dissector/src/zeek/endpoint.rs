@@ -109,6 +109,52 @@ impl Side {
         }
     }
 
+    /// Starts over as [`Side::new`] starts, where this side lies (see
+    /// [`ZeekConnection::restart`](super::ZeekConnection::restart)).
+    pub(super) fn restart(&mut self, addr: Endpoint) {
+        // Every field named, so that a new one is not left out.
+        let Side {
+            addr: address,
+            state,
+            prev_state,
+            start_seq,
+            last_seq,
+            ack_seq,
+            seq_wraps,
+            ack_wraps,
+            fin_seq,
+            fin_cnt,
+            did_close,
+            hist_last_syn,
+            hist_last_fin,
+            hist_last_rst,
+            checksum_errors,
+            retransmissions,
+            zero_windows,
+            gaps,
+            reassembler,
+        } = self;
+        *address = addr;
+        *state = ZeekEndpointState::Inactive;
+        *prev_state = ZeekEndpointState::Inactive;
+        *start_seq = 0;
+        *last_seq = 0;
+        *ack_seq = 0;
+        *seq_wraps = 0;
+        *ack_wraps = 0;
+        *fin_seq = 0;
+        *fin_cnt = 0;
+        *did_close = false;
+        *hist_last_syn = 0;
+        *hist_last_fin = 0;
+        *hist_last_rst = 0;
+        *checksum_errors = Scaled::new();
+        *retransmissions = Scaled::new();
+        *zero_windows = Scaled::new();
+        *gaps = Scaled::new();
+        reassembler.restart();
+    }
+
     pub(super) fn start_seq32(&self) -> u32 {
         self.start_seq as u32
     }

@@ -17,11 +17,22 @@ pub(super) mod mask {
 }
 
 /// The history string and the mask of letters already seen.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(super) struct History {
     buf: [u8; HISTORY_CAPACITY],
     len: usize,
     seen: u32,
+}
+
+impl std::fmt::Debug for History {
+    /// The letters and the mask, not the room past the letters (a history
+    /// cleared for a new connection keeps the old letters there).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History")
+            .field("letters", &self.as_str())
+            .field("seen", &self.seen)
+            .finish()
+    }
 }
 
 impl History {
@@ -31,6 +42,13 @@ impl History {
             len: 0,
             seen: 0,
         }
+    }
+
+    /// No letters and nothing seen, as [`History::new`]: the letters past
+    /// the length are never read.
+    pub(super) fn clear(&mut self) {
+        self.len = 0;
+        self.seen = 0;
     }
 
     /// `Connection::AddHistory`.
@@ -78,6 +96,12 @@ impl History {
         }
         self.len = n + 1;
         self.seen = self.seen.rotate_left(16);
+    }
+
+    /// The room of the letters, and how many it holds (the bytes past
+    /// them are not letters).
+    pub(super) fn room(&self) -> (&[u8; HISTORY_CAPACITY], usize) {
+        (&self.buf, self.len)
     }
 
     pub(super) fn as_str(&self) -> &str {

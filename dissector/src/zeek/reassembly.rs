@@ -304,6 +304,22 @@ impl Reassembler {
         }
     }
 
+    /// Starts over as [`Reassembler::new`] starts, where it lies.
+    pub(super) fn restart(&mut self) {
+        let Reassembler {
+            last_reassem_seq,
+            trim_seq,
+            blocks,
+            skip_deliveries,
+            did_eof,
+        } = self;
+        *last_reassem_seq = 1;
+        *trim_seq = 1;
+        blocks.clear();
+        *skip_deliveries = false;
+        *did_eof = false;
+    }
+
     /// Stops delivering this direction's content and drops the ranges held
     /// (`ClearBlocks`, `skip_deliveries`).
     pub(super) fn give_up(&mut self) {

@@ -98,6 +98,9 @@ impl CellsText {
 
     /// Appends `n` in decimal.
     pub(super) fn number(&mut self, n: u64) {
+        if n < 100 {
+            return self.below_100(n);
+        }
         // The digits are written from the last, two at a time, to end at
         // MAX_DIGITS in `digits`; the MAX_DIGITS bytes from where they
         // start are copied, and the length counts the digits.
@@ -119,6 +122,19 @@ impl CellsText {
         self.bytes[self.len..self.len + MAX_DIGITS]
             .copy_from_slice(&digits[start..start + MAX_DIGITS]);
         self.len += MAX_DIGITS - start;
+    }
+
+    /// Appends `n`, below 100, in decimal: most counts and times are, and
+    /// their one or two digits are one copy, without the general loop.
+    fn below_100(&mut self, n: u64) {
+        let [tens, ones] = two_digits(n);
+        let (digits, len) = if n < 10 {
+            ([ones, 0], 1)
+        } else {
+            ([tens, ones], 2)
+        };
+        self.bytes[self.len..self.len + 2].copy_from_slice(&digits);
+        self.len += len;
     }
 
     /// `p/q`.
