@@ -669,17 +669,8 @@ impl SideOptions {
 
 #[cfg(test)]
 mod tests {
-    use std::net::{IpAddr, Ipv4Addr};
-
     use super::*;
-    use crate::test_traffic::{random_segment, Rng};
-
-    fn endpoint(host: u8, port: u16) -> Endpoint {
-        Endpoint {
-            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)),
-            port,
-        }
-    }
+    use crate::test_traffic::{endpoint, random_segment, Rng};
 
     /// A packet's direction read from ports alone is the one the whole
     /// endpoints give, for packets from either end: ends on one host or

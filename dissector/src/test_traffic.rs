@@ -3,6 +3,8 @@
 //! reproducible, no dependency) and segments of one connection built with
 //! it.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use synack_core::flow::Endpoint;
 use synack_core::tcp::TcpFlags;
 
@@ -77,14 +79,38 @@ pub(crate) fn random_segment(rng: &mut Rng, next: &mut [u32; 2], ends: [Endpoint
         warnings.insert(Warning::Truncated);
     }
     Segment {
+        window: if rng.one_in(20) { 0 } else { 1000 },
+        warnings,
+        ..segment(src, dst, flags, seq, ack, len)
+    }
+}
+
+/// Host `host` of 10.0.0.0/24, port `port`.
+pub(crate) fn endpoint(host: u8, port: u16) -> Endpoint {
+    Endpoint {
+        addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)),
+        port,
+    }
+}
+
+/// A segment from `src` to `dst`: window 1000, no options, no warnings.
+pub(crate) fn segment(
+    src: Endpoint,
+    dst: Endpoint,
+    flags: u16,
+    seq: u32,
+    ack: u32,
+    len: u32,
+) -> Segment {
+    Segment {
         src,
         dst,
         seq,
         ack,
         flags: TcpFlags(flags),
-        window: if rng.one_in(20) { 0 } else { 1000 },
+        window: 1000,
         payload_len: len,
         options: HandshakeOptions::default(),
-        warnings,
+        warnings: Warnings::default(),
     }
 }

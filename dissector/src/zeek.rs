@@ -791,39 +791,14 @@ fn want_flip(first: &Segment, likely_server_ports: &[u16]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::{IpAddr, Ipv4Addr};
     use synack_core::tcp::TcpFlags;
 
-    use crate::annotation::Warnings;
-    use crate::segment::HandshakeOptions;
-    use crate::test_traffic::{random_segment, Rng};
-
-    fn ep(last: u8, port: u16) -> Endpoint {
-        Endpoint {
-            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
-            port,
-        }
-    }
+    use crate::test_traffic::{endpoint, random_segment, segment, Rng};
 
     fn seg(from_client: bool, flags: u16, seq: u32, ack: u32, len: u32) -> Segment {
-        let (c, s) = (ep(1, 40000), ep(2, 80));
+        let (c, s) = (endpoint(1, 40000), endpoint(2, 80));
         let (src, dst) = if from_client { (c, s) } else { (s, c) };
         segment(src, dst, flags, seq, ack, len)
-    }
-
-    /// A segment from `src` to `dst`: window 1000, no options, no warnings.
-    fn segment(src: Endpoint, dst: Endpoint, flags: u16, seq: u32, ack: u32, len: u32) -> Segment {
-        Segment {
-            src,
-            dst,
-            seq,
-            ack,
-            flags: TcpFlags(flags),
-            window: 1000,
-            payload_len: len,
-            options: HandshakeOptions::default(),
-            warnings: Warnings::default(),
-        }
     }
 
     const S: u16 = TcpFlags::SYN;
@@ -885,7 +860,7 @@ mod tests {
     fn synack_first_then_ack_flips() {
         let c = run(&[seg(false, S | A, 500, 101, 0), seg(true, A, 101, 501, 0)]);
         assert_eq!(c.history(), "^hA");
-        assert_eq!(c.originator(), ep(1, 40000));
+        assert_eq!(c.originator(), endpoint(1, 40000));
     }
 
     #[test]
@@ -896,7 +871,7 @@ mod tests {
             seg(true, A, 101, 501, 0),
         ]);
         assert_eq!(c.history(), "Hs^A");
-        assert_eq!(c.originator(), ep(1, 40000));
+        assert_eq!(c.originator(), endpoint(1, 40000));
         assert_eq!(c.conn_state(), "S1");
     }
 
@@ -949,7 +924,7 @@ mod tests {
     #[test]
     fn a_restarted_model_reads_as_a_new_one() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        let ends = [ep(1, 40000), ep(2, 80), ep(3, 80)];
+        let ends = [endpoint(1, 40000), endpoint(2, 80), endpoint(3, 80)];
         let config = |rng: &mut Rng| ZeekConfig {
             likely_server_ports: if rng.one_in(2) { &[] } else { &[80] },
         };
@@ -986,7 +961,11 @@ mod tests {
         for conn in 0..3000u64 {
             // Equal ports on some connections: only the addresses differ.
             let server_port = if conn % 7 == 0 { 40000 } else { 80 };
-            let ends = [ep(1, 40000), ep(2, server_port), ep(3, 80)];
+            let ends = [
+                endpoint(1, 40000),
+                endpoint(2, server_port),
+                endpoint(3, 80),
+            ];
             let start = |rng: &mut Rng| match rng.below(3) {
                 0 => u32::MAX - rng.below(5000) as u32,
                 _ => rng.below(1 << 32) as u32,
