@@ -28,12 +28,15 @@ pub(crate) fn two_digits(n: u64) -> [u8; 2] {
 /// The most decimal digits a `u64` has.
 pub(crate) const U64_DIGITS: usize = 20;
 
-/// The decimal digits of `n`, right-aligned in a field of zeros: the field,
-/// and where its digits start (so `field[start..]` is `n` as `{}` writes it,
-/// and `field[U64_DIGITS - w..]` as `{:0w$}` does, for `w` digits or more).
+/// The decimal digits of `n`, ending at [`U64_DIGITS`] in a field of zeros
+/// twice that long: the field, and where its digits start. So
+/// `field[start..U64_DIGITS]` is `n` as `{}` writes it, `field[U64_DIGITS -
+/// w..U64_DIGITS]` as `{:0w$}` does (for `w` digits or more), and the
+/// `U64_DIGITS` bytes from `start` can be copied whole (a copy of fixed
+/// size, cheaper than one of variable size), then cut to the digits.
 #[inline(always)]
-pub(crate) fn decimal(n: u64) -> ([u8; U64_DIGITS], usize) {
-    let mut field = [b'0'; U64_DIGITS];
+pub(crate) fn decimal(n: u64) -> ([u8; 2 * U64_DIGITS], usize) {
+    let mut field = [b'0'; 2 * U64_DIGITS];
     let mut start = U64_DIGITS;
     let mut rest = n;
     while rest >= 100 {
@@ -75,8 +78,9 @@ mod tests {
         }
         for n in values {
             let (field, start) = decimal(n);
-            assert_eq!(std::str::from_utf8(&field[start..]).unwrap(), n.to_string());
-            let padded = &field[U64_DIGITS - 9..];
+            let digits = &field[start..U64_DIGITS];
+            assert_eq!(std::str::from_utf8(digits).unwrap(), n.to_string());
+            let padded = &field[U64_DIGITS - 9..U64_DIGITS];
             if n < 1_000_000_000 {
                 assert_eq!(std::str::from_utf8(padded).unwrap(), format!("{n:09}"));
             }

@@ -69,7 +69,7 @@ fn write_hex(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
 /// Writes `n` in decimal.
 fn write_num(out: &mut impl Write, n: u64) -> io::Result<()> {
     let (field, start) = decimal(n);
-    out.write_all(&field[start..])
+    out.write_all(&field[start..U64_DIGITS])
 }
 
 /// Writes `key` (the text before a value, as `,"sport":`), then `n`.
@@ -172,7 +172,7 @@ pub fn write_ts(out: &mut impl Write, ts_ns: u64) -> io::Result<()> {
     write_num(out, ts_ns / 1_000_000_000)?;
     let (nanos, _) = decimal(ts_ns % 1_000_000_000);
     out.write_all(b".")?;
-    out.write_all(&nanos[U64_DIGITS - 9..])?;
+    out.write_all(&nanos[U64_DIGITS - 9..U64_DIGITS])?;
     out.write_all(b"\"")
 }
 

@@ -6,16 +6,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use synack_core::flow::Endpoint;
 
-use crate::format::digits::{two_digits, HEX_DIGITS, OCTETS};
+use crate::format::digits::{decimal, two_digits, HEX_DIGITS, OCTETS, U64_DIGITS};
 
 /// The most a [`CellsText`] holds: the five figures from `SYN>SA ms` to
 /// `DURATION s`, each after its length, are at most 2 + 21 + 2 + 21 + 2 +
 /// 41 + 2 + 41 + 2 + 24 = 158 bytes; the first six columns (a number, two
 /// endpoints and three names) 2 + 20 + 2 × (2 + 47) + 3 × (2 + 12) = 162.
 const CELLS_TEXT: usize = 176;
-
-/// The most digits of a `u64`.
-const MAX_DIGITS: usize = 20;
 
 /// The room of a [`Padded`] name.
 pub(super) const NAME: usize = 16;
@@ -53,7 +50,7 @@ impl Padded {
 /// for the fixed-size copies of [`CellsText::number`],
 /// [`CellsText::octet`] and [`CellsText::name`].
 pub(super) struct CellsText {
-    bytes: [u8; CELLS_TEXT + MAX_DIGITS + 4],
+    bytes: [u8; CELLS_TEXT + U64_DIGITS + 4],
     len: usize,
 }
 
@@ -61,7 +58,7 @@ impl CellsText {
     /// No cells yet.
     pub(super) fn new() -> CellsText {
         CellsText {
-            bytes: [0; CELLS_TEXT + MAX_DIGITS + 4],
+            bytes: [0; CELLS_TEXT + U64_DIGITS + 4],
             len: 0,
         }
     }
@@ -101,27 +98,12 @@ impl CellsText {
         if n < 100 {
             return self.below_100(n);
         }
-        // The digits are written from the last, two at a time, to end at
-        // MAX_DIGITS in `digits`; the MAX_DIGITS bytes from where they
-        // start are copied, and the length counts the digits.
-        let mut digits = [0u8; 2 * MAX_DIGITS];
-        let mut start = MAX_DIGITS;
-        let mut rest = n;
-        while rest >= 100 {
-            start -= 2;
-            digits[start..start + 2].copy_from_slice(&two_digits(rest % 100));
-            rest /= 100;
-        }
-        if rest >= 10 {
-            start -= 2;
-            digits[start..start + 2].copy_from_slice(&two_digits(rest));
-        } else {
-            start -= 1;
-            digits[start] = b'0' + rest as u8;
-        }
-        self.bytes[self.len..self.len + MAX_DIGITS]
-            .copy_from_slice(&digits[start..start + MAX_DIGITS]);
-        self.len += MAX_DIGITS - start;
+        // The U64_DIGITS bytes from where the digits start are copied, and
+        // the length counts the digits.
+        let (digits, start) = decimal(n);
+        self.bytes[self.len..self.len + U64_DIGITS]
+            .copy_from_slice(&digits[start..start + U64_DIGITS]);
+        self.len += U64_DIGITS - start;
     }
 
     /// Appends `n`, below 100, in decimal: most counts and times are, and
