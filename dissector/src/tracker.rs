@@ -489,6 +489,7 @@ type Activity = VecDeque<(usize, u64, u64)>;
 mod tests {
     use super::*;
     use crate::segment::HandshakeOptions;
+    use crate::test_traffic::Rng;
     use std::net::{IpAddr, Ipv4Addr};
     use synack_core::flow::Endpoint;
     use synack_core::tcp::TcpFlags;
@@ -496,7 +497,7 @@ mod tests {
     /// Pseudo-random traffic on a dozen 4-tuples: handshakes, data, FINs,
     /// RSTs, new SYNs that reopen a tuple, and gaps past TIME-WAIT and the
     /// idle timeout, through a tracker of eight connections at most.
-    fn traffic(packets: usize, mut x: u64) -> Vec<(u64, Segment)> {
+    fn traffic(packets: usize, seed: u64) -> Vec<(u64, Segment)> {
         const FLAGS: [u16; 8] = [
             TcpFlags::SYN,
             TcpFlags::SYN | TcpFlags::ACK,
@@ -507,12 +508,8 @@ mod tests {
             TcpFlags::RST,
             TcpFlags::RST | TcpFlags::ACK,
         ];
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = Rng(seed);
+        let mut next = || rng.next_u64();
         let ep = |last, port| Endpoint {
             addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)),
             port,
