@@ -12,14 +12,16 @@
 
 use std::hash::BuildHasher;
 use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
 use std::ops::Range;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
 use rustc_hash::FxBuildHasher;
-use synack_core::flow::FlowKey;
+use synack_core::flow::Endpoint;
 
-use crate::format::{json, table};
+use crate::format::json;
+use crate::format::table::Table;
 use crate::pipeline::{segment_of, tcp_frame};
 use crate::plugin_host::PluginHost;
 use crate::segment::Segment;
@@ -101,27 +103,29 @@ pub fn run(r: &ShardedRun<'_>) -> Result<(), Failure> {
             .collect();
         (read, tracked)
     });
-    let mut verdicts = Vec::new();
+    let mut parts = Vec::new();
     let mut failure = read.err();
     for result in tracked {
         match result {
-            Ok(v) => verdicts.extend(v),
+            Ok(v) => parts.push(v),
             Err(f) => {
                 failure.get_or_insert(f);
             }
         }
     }
-    // Verdicts are large: sorted by key, each is moved into place once.
-    verdicts.sort_by_cached_key(|v| v.first_frame);
-    for (number, v) in verdicts.iter_mut().enumerate() {
-        v.conn = number as u64;
-    }
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let verdicts = numbered_in_first_frame_order(parts);
     match r.format {
-        ConnsFormat::Table => table::write_table(&mut out, &verdicts)?,
+        ConnsFormat::Table => {
+            let mut table = Table::new();
+            for v in verdicts {
+                table.push(&v);
+            }
+            table.write(&mut out)?;
+        }
         ConnsFormat::Json => {
-            for v in &verdicts {
-                json::write_verdict(&mut out, v)?;
+            for v in verdicts {
+                json::write_verdict(&mut out, &v)?;
             }
         }
     }
@@ -129,10 +133,41 @@ pub fn run(r: &ShardedRun<'_>) -> Result<(), Failure> {
     failure.map_or(Ok(()), Err)
 }
 
-/// The shard of `segment`'s connection, of `shards`.
+/// The shards' verdicts, each shard's in order of first frame, merged into
+/// that order and numbered from 0, the numbering one thread gives.
+fn numbered_in_first_frame_order(parts: Vec<Vec<Verdict>>) -> impl Iterator<Item = Verdict> {
+    let mut heads: Vec<_> = parts
+        .into_iter()
+        .map(|p| p.into_iter().peekable())
+        .collect();
+    (0..).map_while(move |number| {
+        let (first, _) = heads
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, head)| Some((i, head.peek()?.first_frame)))
+            .min_by_key(|&(_, frame)| frame)?;
+        let mut v = heads[first].next()?;
+        v.conn = number;
+        Some(v)
+    })
+}
+
+/// The shard of `segment`'s connection, of `shards`: a hash of its two
+/// endpoints that does not depend on their order, so that both directions
+/// meet.
 fn shard_of(segment: &Segment, shards: usize) -> usize {
-    let (key, _) = FlowKey::new(segment.src, segment.dst);
-    (FxBuildHasher.hash_one(key) % shards as u64) as usize
+    let word = |e: &Endpoint| {
+        let addr = match e.addr {
+            IpAddr::V4(a) => u64::from(u32::from(a)),
+            IpAddr::V6(a) => {
+                let a = u128::from(a);
+                (a >> 64) as u64 ^ a as u64
+            }
+        };
+        addr << 16 ^ u64::from(e.port)
+    };
+    let (a, b) = (word(&segment.src), word(&segment.dst));
+    (FxBuildHasher.hash_one((a.min(b), a.max(b))) % shards as u64) as usize
 }
 
 /// Reads and decodes the file, and queues each TCP segment for its shard;
@@ -207,7 +242,8 @@ fn read(
     result
 }
 
-/// Tracks the connections of shard `index` from the batches it is handed.
+/// Tracks the connections of shard `index` from the batches it is handed;
+/// their verdicts, in order of first frame.
 fn track(
     r: &ShardedRun<'_>,
     index: usize,
@@ -246,5 +282,7 @@ fn track(
         v.labels = plugins.close(v.conn);
         verdicts.push(v);
     }
+    // Verdicts are large: sorted by key, each is moved into place once.
+    verdicts.sort_by_cached_key(|v| v.first_frame);
     Ok(verdicts)
 }

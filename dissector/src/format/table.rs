@@ -276,15 +276,6 @@ fn labels(t: &mut Vec<u8>, v: &Verdict) {
     }
 }
 
-/// Writes the header and one aligned row per verdict, in connection order.
-pub fn write_table(out: &mut impl Write, verdicts: &[Verdict]) -> io::Result<()> {
-    let mut table = Table::new();
-    for v in verdicts {
-        table.push(v);
-    }
-    table.write(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +286,15 @@ mod tests {
     use cells::tests::{cell_text, edge_ipv6};
     use std::net::{IpAddr, Ipv4Addr};
     use synack_core::flow::Endpoint;
+
+    /// The header and one aligned row per verdict, in connection order.
+    fn write_table(out: &mut impl Write, verdicts: &[Verdict]) -> io::Result<()> {
+        let mut table = Table::new();
+        for v in verdicts {
+            table.push(v);
+        }
+        table.write(out)
+    }
 
     fn verdict() -> Verdict {
         let ep = |last, port| Endpoint {
