@@ -202,7 +202,7 @@ impl CaptureReader {
     }
 
     /// Next packet record, or None at a clean end of file. After an Err, later calls return None.
-    #[inline]
+    #[inline(always)]
     pub fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
         if self.progress.done {
             return None;

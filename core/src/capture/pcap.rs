@@ -141,7 +141,7 @@ impl PcapParser {
     /// A record whose captured length exceeds the file's snap length is
     /// delivered cut to the snap length, as libpcap (and so tcpdump) does; only
     /// a captured length over [`MAX_CAPLEN`] is an error.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_record(
         &mut self,
         stream: &mut Stream,

@@ -17,7 +17,7 @@ use crate::verdict::Verdict;
 
 use super::args::{ConnsFormat, PacketFormat};
 use super::filter::BpfFilter;
-use super::source::{Next, Source};
+use super::source::{Next, RunSource, Source};
 
 /// Why a run stopped early.
 #[derive(Debug)]
@@ -312,7 +312,7 @@ fn shows_verdicts(mode: &Mode, live: bool) -> bool {
 }
 
 /// Reads `source` to its end (or the count), printing as `settings` says.
-pub fn run(source: &mut dyn Source, mut settings: Settings) -> Result<(), Failure> {
+pub fn run(source: &mut RunSource, mut settings: Settings) -> Result<(), Failure> {
     let printer = match settings.mode {
         Mode::Packets {
             format: PacketFormat::Text | PacketFormat::Tcpdump,

@@ -3,6 +3,8 @@
 
 use synack_core::capture::{CaptureError, CaptureErrorKind, CaptureReader, Packet};
 
+use super::live::LiveSource;
+
 /// What a source gives next.
 #[derive(Debug)]
 pub enum Next<'a> {
@@ -82,6 +84,7 @@ fn describe(name: &str, e: &CaptureError, frame: Option<u64>) -> String {
 }
 
 impl Source for FileSource {
+    #[inline(always)]
     fn next_record(&mut self) -> Next<'_> {
         // A failed read concerns the frame after the last one handed out.
         let failing_frame = self.reader.frames() + 1;
@@ -95,5 +98,47 @@ impl Source for FileSource {
     fn streams(&self) -> bool {
         // A pipe may be fed by a live `tcpdump -w -`: show each packet as it comes.
         self.stdin
+    }
+}
+
+/// The source a run reads: a capture file (or standard input), or a live
+/// interface. Told apart by a match rather than through a trait object, so
+/// that a file's records are read inline in the packet loop and handed to
+/// it without a call or a copy of each record through [`Next`].
+pub enum RunSource {
+    /// A capture file or standard input.
+    File(FileSource),
+    /// A live capture.
+    Live(LiveSource),
+}
+
+impl Source for RunSource {
+    #[inline(always)]
+    fn next_record(&mut self) -> Next<'_> {
+        match self {
+            RunSource::File(f) => f.next_record(),
+            RunSource::Live(l) => l.next_record(),
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        match self {
+            RunSource::File(f) => f.is_live(),
+            RunSource::Live(l) => l.is_live(),
+        }
+    }
+
+    fn streams(&self) -> bool {
+        match self {
+            RunSource::File(f) => f.streams(),
+            RunSource::Live(l) => l.streams(),
+        }
+    }
+
+    fn finish(&mut self) {
+        match self {
+            RunSource::File(f) => f.finish(),
+            RunSource::Live(l) => l.finish(),
+        }
     }
 }
