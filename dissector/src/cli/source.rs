@@ -1,6 +1,8 @@
 //! Where records come from: a capture file, standard input, or a live
 //! interface (see [`super::live`]), behind one lending interface.
 
+use std::ops::ControlFlow;
+
 use synack_core::capture::{CaptureError, CaptureErrorKind, CaptureReader, Packet};
 
 use super::live::LiveSource;
@@ -68,6 +70,21 @@ impl FileSource {
             stdin: true,
         })
     }
+
+    /// Hands the records to `each` in order until it breaks (its value is
+    /// returned), the input ends (Continue) or it cannot be read (the
+    /// message, as [`Source::next_record`] words it). Quicker than a loop
+    /// over `next_record`: see [`CaptureReader::for_each_packet`].
+    #[inline(always)]
+    pub fn for_each_record<B>(
+        &mut self,
+        each: impl FnMut(Packet<'_>) -> ControlFlow<B>,
+    ) -> Result<ControlFlow<B>, String> {
+        // A failed read concerns the frame after the last one handed out.
+        self.reader
+            .for_each_packet(each)
+            .map_err(|e| describe(&self.name, &e, Some(self.reader.frames() + 1)))
+    }
 }
 
 /// `NAME: byte offset N: what (in frame F)`; a file that cannot be opened is
@@ -84,7 +101,6 @@ fn describe(name: &str, e: &CaptureError, frame: Option<u64>) -> String {
 }
 
 impl Source for FileSource {
-    #[inline(always)]
     fn next_record(&mut self) -> Next<'_> {
         // A failed read concerns the frame after the last one handed out.
         let failing_frame = self.reader.frames() + 1;
@@ -102,9 +118,9 @@ impl Source for FileSource {
 }
 
 /// The source a run reads: a capture file (or standard input), or a live
-/// interface. Told apart by a match rather than through a trait object, so
-/// that a file's records are read inline in the packet loop and handed to
-/// it without a call or a copy of each record through [`Next`].
+/// interface. A file's records are handed to the packet loop by
+/// [`FileSource::for_each_record`], a live capture's by
+/// [`Source::next_record`].
 pub enum RunSource {
     /// A capture file or standard input.
     File(FileSource),
@@ -112,30 +128,25 @@ pub enum RunSource {
     Live(LiveSource),
 }
 
-impl Source for RunSource {
-    #[inline(always)]
-    fn next_record(&mut self) -> Next<'_> {
-        match self {
-            RunSource::File(f) => f.next_record(),
-            RunSource::Live(l) => l.next_record(),
-        }
-    }
-
-    fn is_live(&self) -> bool {
+impl RunSource {
+    /// See [`Source::is_live`].
+    pub fn is_live(&self) -> bool {
         match self {
             RunSource::File(f) => f.is_live(),
             RunSource::Live(l) => l.is_live(),
         }
     }
 
-    fn streams(&self) -> bool {
+    /// See [`Source::streams`].
+    pub fn streams(&self) -> bool {
         match self {
             RunSource::File(f) => f.streams(),
             RunSource::Live(l) => l.streams(),
         }
     }
 
-    fn finish(&mut self) {
+    /// See [`Source::finish`].
+    pub fn finish(&mut self) {
         match self {
             RunSource::File(f) => f.finish(),
             RunSource::Live(l) => l.finish(),
