@@ -157,6 +157,8 @@ struct Runner<'o> {
     live: bool,
     /// Records that passed the filter so far.
     seen: u64,
+    /// How many may pass (the count, or no limit).
+    limit: u64,
     /// Flush standard output after every packet.
     flush_each: bool,
 }
@@ -197,7 +199,7 @@ impl<'o> Runner<'o> {
 
     /// Whether the count lets another record in.
     fn wants_more(&self) -> bool {
-        self.settings.count.is_none_or(|c| self.seen < c)
+        self.seen < self.limit
     }
 
     /// Takes in one record from the source, if it passes the filter.
@@ -387,6 +389,8 @@ pub fn run(source: &mut RunSource, mut settings: Settings) -> Result<(), Failure
         settings.tracker.zeek = None;
     }
     let flush_each = settings.flush_each || source.streams();
+    // No count: no limit (2^64 records are never read).
+    let limit = settings.count.unwrap_or(u64::MAX);
     let mut runner = Runner {
         pipeline: Pipeline::new(settings.tracker, settings.verify_checksums),
         settings,
@@ -397,6 +401,7 @@ pub fn run(source: &mut RunSource, mut settings: Settings) -> Result<(), Failure
         warner: Warner::default(),
         live,
         seen: 0,
+        limit,
         flush_each,
     };
     let read = match source {
