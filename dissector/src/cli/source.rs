@@ -1,5 +1,7 @@
 //! Where records come from: a capture file, standard input, or a live
-//! interface (see [`super::live`]), behind one lending interface.
+//! interface (see [`super::live`]), behind one lending interface
+//! ([`Source`]); the packet loop reads a file's records in a loop of the
+//! reader's own ([`FileSource::for_each_record`]).
 
 use std::ops::ControlFlow;
 
