@@ -254,7 +254,12 @@ impl CaptureReader {
                 Some(Err(e)) => return Err(e),
                 None => return Ok(ControlFlow::Continue(())),
             };
-            // The records after it that the window holds whole.
+            // The records after it that the window holds whole (pcapng's
+            // are read one by one).
+            let splits = match parser {
+                Parser::Pcap(p) => Some(&*p),
+                Parser::PcapNg(_) => None,
+            };
             let window = stream.available();
             let mut rest = window;
             let mut frame = packet.frame;
@@ -262,10 +267,7 @@ impl CaptureReader {
                 if let ControlFlow::Break(b) = each(packet) {
                     break ControlFlow::Break(b);
                 }
-                let next = match parser {
-                    Parser::Pcap(p) => p.split_record(rest, frame + 1),
-                    Parser::PcapNg(_) => None,
-                };
+                let next = splits.and_then(|p| p.split_record(rest, frame + 1));
                 match next {
                     Some((next, after)) => (packet, rest, frame) = (next, after, frame + 1),
                     None => break ControlFlow::Continue(()),
