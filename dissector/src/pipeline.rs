@@ -41,21 +41,25 @@ pub enum Skipped {
 pub fn tcp_frame<'a>(packet: &Packet<'a>) -> Result<TcpFrame<'a>, Skipped> {
     match frame::decode(packet.link_type, packet.data) {
         Ok(Decoded::Tcp(frame)) => Ok(frame),
-        other => Err(skipped(other)),
+        other => Err(skipped(&other)),
     }
 }
 
 /// Why a decoded record gives no TCP segment to track.
 #[cold]
-fn skipped(decoded: Result<Decoded<'_>, FrameError>) -> Skipped {
+fn skipped(decoded: &Result<Decoded<'_>, FrameError>) -> Skipped {
     match decoded {
         Ok(Decoded::Tcp(_)) => unreachable!("a TCP segment is tracked, not skipped"),
         Ok(Decoded::TcpFragment { .. }) => Skipped::TcpFragment,
         Ok(Decoded::NotTcp) => Skipped::NotTcp,
-        Ok(Decoded::Unsupported(u)) => Skipped::Unsupported(u),
-        Err(e) => Skipped::Malformed(e),
+        Ok(Decoded::Unsupported(u)) => Skipped::Unsupported(*u),
+        Err(e) => Skipped::Malformed(*e),
     }
 }
+
+/// What became of one decoded record: its TCP frame, borrowed where it was
+/// decoded, and what synack says about it; or why it gives no TCP segment.
+pub type Tracked<'d, 'a> = Result<(&'d TcpFrame<'a>, Annotation), Skipped>;
 
 /// The tracker's facts of a decoded segment, and whether its checksum
 /// verified when asked (a bad one is a warning, as captures made with
@@ -109,17 +113,31 @@ impl Pipeline {
 
     /// Takes in one captured record.
     pub fn process<'a>(&mut self, packet: &Packet<'a>) -> Outcome<'a> {
-        // Matched here, not through `tcp_frame`: each layer of `Result` the
-        // frame passes through is a copy of it. And matched by reference:
-        // the frame is tracked where `decode` left it, then copied once,
-        // into the outcome (moved out first, it is copied twice).
         let decoded = frame::decode(packet.link_type, packet.data);
-        match &decoded {
-            Ok(Decoded::Tcp(frame)) => Outcome::Tcp {
-                annotation: self.track(packet, frame),
+        match self.track_decoded(packet, &decoded) {
+            Ok((frame, annotation)) => Outcome::Tcp {
                 frame: frame.clone(),
+                annotation,
             },
-            _ => Outcome::Skipped(skipped(decoded)),
+            Err(skipped) => Outcome::Skipped(skipped),
+        }
+    }
+
+    /// Takes in one captured record that the caller decoded with
+    /// [`frame::decode`], as [`Pipeline::process`] does, but leaves the
+    /// frame where it was decoded (an outcome is a copy of it). Each layer
+    /// of `Result` a frame passes through is a copy of it too, so `decoded`
+    /// is matched here by reference and the segment tracked from there.
+    /// Always inlined: it is the packet path of the command's loop.
+    #[inline(always)]
+    pub fn track_decoded<'d, 'a>(
+        &mut self,
+        packet: &Packet<'_>,
+        decoded: &'d Result<Decoded<'a>, FrameError>,
+    ) -> Tracked<'d, 'a> {
+        match decoded {
+            Ok(Decoded::Tcp(frame)) => Ok((frame, self.track(packet, frame))),
+            _ => Err(skipped(decoded)),
         }
     }
 

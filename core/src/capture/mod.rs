@@ -21,7 +21,7 @@ mod stream;
 
 use std::fmt;
 use std::io::Read;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::path::Path;
 
 pub use error::{CaptureError, CaptureErrorKind};
@@ -221,6 +221,68 @@ impl CaptureReader {
     }
 }
 
+impl CaptureReader {
+    /// Hands the packets to `each` in order, as [`CaptureReader::next_packet`]
+    /// would, until `each` breaks (its value is returned; the reader goes on
+    /// after that packet when asked again), the capture ends (Continue) or a
+    /// record cannot be read (the error; nothing more comes after it).
+    ///
+    /// Quicker than a loop over `next_packet` for legacy pcap: each record
+    /// is found by `next_packet`'s steps, and then those after it that the
+    /// read window holds whole are split off the window in one loop, with
+    /// none of the per-record bookkeeping (see `PcapParser::split_record`).
+    pub fn for_each_packet<B>(
+        &mut self,
+        mut each: impl FnMut(Packet<'_>) -> ControlFlow<B>,
+    ) -> Result<ControlFlow<B>, CaptureError> {
+        let CaptureReader {
+            stream,
+            parser,
+            progress,
+            ..
+        } = self;
+        loop {
+            if progress.done {
+                return Ok(ControlFlow::Continue(()));
+            }
+            let found = match parser {
+                Parser::Pcap(p) => p.next_record(stream),
+                Parser::PcapNg(p) => p.next_record(stream),
+            };
+            let mut packet = match progress.lend(found, stream) {
+                Some(Ok(packet)) => packet,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(ControlFlow::Continue(())),
+            };
+            // The records after it that the window holds whole (pcapng's
+            // are read one by one).
+            let splits = match parser {
+                Parser::Pcap(p) => Some(&*p),
+                Parser::PcapNg(_) => None,
+            };
+            let window = stream.available();
+            let mut rest = window;
+            let mut frame = packet.frame;
+            let flow = loop {
+                if let ControlFlow::Break(b) = each(packet) {
+                    break ControlFlow::Break(b);
+                }
+                let next = splits.and_then(|p| p.split_record(rest, frame + 1));
+                match next {
+                    Some((next, after)) => (packet, rest, frame) = (next, after, frame + 1),
+                    None => break ControlFlow::Continue(()),
+                }
+            };
+            let split_off = window.len() - rest.len();
+            stream.consume(split_off);
+            progress.frames = frame;
+            if let ControlFlow::Break(b) = flow {
+                return Ok(ControlFlow::Break(b));
+            }
+        }
+    }
+}
+
 impl fmt::Debug for CaptureReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CaptureReader")
@@ -262,5 +324,218 @@ pub(crate) fn parse_failure(e: &pcap_parser::nom::Err<pcap_parser::PcapError<&[u
             }
             other => format!("{other:?}"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{self, Cursor, Read};
+    use std::ops::ControlFlow::{Break, Continue};
+
+    /// An owned copy of what a packet says: frame, timestamp, link type,
+    /// interface, bytes, original length.
+    type Owned = (u64, u64, u32, u32, Vec<u8>, u32);
+
+    fn owned(p: Packet<'_>) -> Owned {
+        (
+            p.frame,
+            p.ts_ns,
+            p.link_type.0,
+            p.interface,
+            p.data.to_vec(),
+            p.orig_len,
+        )
+    }
+
+    /// What a reader hands out: its packets, then the offset and the
+    /// message of the error it stopped with, if any.
+    type Reading = (Vec<Owned>, Option<(u64, String)>);
+
+    /// Reads with `next_packet` to the end.
+    fn by_next_packet(mut reader: CaptureReader) -> Reading {
+        let mut packets = Vec::new();
+        while let Some(found) = reader.next_packet() {
+            match found {
+                Ok(p) => packets.push(owned(p)),
+                Err(e) => return (packets, Some((e.offset, e.to_string()))),
+            }
+        }
+        (packets, None)
+    }
+
+    /// Reads with `for_each_packet`, broken after every `stride` packets and
+    /// taken up again; nothing comes after the end or the error.
+    fn by_for_each(mut reader: CaptureReader, stride: usize) -> Reading {
+        let mut packets = Vec::new();
+        loop {
+            let mut taken = 0;
+            let flow = reader.for_each_packet(|p| {
+                packets.push(owned(p));
+                taken += 1;
+                if taken == stride {
+                    Break(())
+                } else {
+                    Continue(())
+                }
+            });
+            let error = match flow {
+                Ok(Break(())) => continue,
+                Ok(Continue(())) => None,
+                Err(e) => Some((e.offset, e.to_string())),
+            };
+            assert!(reader.next_packet().is_none(), "nothing after the end");
+            return (packets, error);
+        }
+    }
+
+    /// Hands out at most `chunk` bytes a read.
+    struct Chunked {
+        data: Cursor<Vec<u8>>,
+        chunk: usize,
+    }
+
+    impl Read for Chunked {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.chunk);
+            self.data.read(&mut buf[..n])
+        }
+    }
+
+    fn reader(bytes: &[u8], chunk: usize) -> Option<CaptureReader> {
+        CaptureReader::from_reader(Chunked {
+            data: Cursor::new(bytes.to_vec()),
+            chunk,
+        })
+        .ok()
+    }
+
+    /// Checks that `for_each_packet` reads `bytes` as `next_packet` does,
+    /// through reads of several sizes and broken at several strides.
+    fn check_same_reading(bytes: &[u8]) {
+        for chunk in [usize::MAX, 4_099, 1_000] {
+            let Some(general) = reader(bytes, chunk).map(by_next_packet) else {
+                assert!(reader(bytes, chunk).is_none());
+                continue;
+            };
+            for stride in [1, 3, usize::MAX] {
+                let walked = reader(bytes, chunk).map(|r| by_for_each(r, stride));
+                assert_eq!(
+                    walked.as_ref(),
+                    Some(&general),
+                    "{} bytes read {chunk} at a time, broken every {stride}",
+                    bytes.len()
+                );
+            }
+        }
+    }
+
+    /// A legacy pcap: `magic` and every field in the byte order asked,
+    /// `extra` bytes more in each record header (the modified variant's 8),
+    /// records with the given captured lengths (original lengths a little
+    /// longer) and assorted bytes and timestamps.
+    fn pcap(magic: u32, big_endian: bool, extra: usize, snaplen: u32, caplens: &[u32]) -> Vec<u8> {
+        let word = |w: u32| {
+            if big_endian {
+                w.to_be_bytes()
+            } else {
+                w.to_le_bytes()
+            }
+        };
+        let half = |h: u16| {
+            if big_endian {
+                h.to_be_bytes()
+            } else {
+                h.to_le_bytes()
+            }
+        };
+        let mut b = Vec::new();
+        b.extend(word(magic));
+        b.extend(half(2));
+        b.extend(half(4));
+        b.extend([0; 8]);
+        b.extend(word(snaplen));
+        b.extend(word(1));
+        for (i, &caplen) in caplens.iter().enumerate() {
+            let i = i as u32;
+            b.extend(word(1_700_000_000 + i));
+            b.extend(word(i.wrapping_mul(7919) % 1_100_000_000));
+            b.extend(word(caplen));
+            b.extend(word(caplen.saturating_add(i % 3)));
+            b.extend(std::iter::repeat_n(0, extra));
+            b.extend((0..caplen).map(|j| (i + j) as u8));
+        }
+        b
+    }
+
+    /// Captured lengths from 0 to 1,600 bytes, enough to fill a few
+    /// windows, with a record longer than a window (64 KiB) among them.
+    fn caplens() -> Vec<u32> {
+        let mut x = 0x2545_f491_u32;
+        let mut lens: Vec<u32> = (0..250)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x % 1_601
+            })
+            .collect();
+        lens[150] = 70_000;
+        lens
+    }
+
+    #[test]
+    fn for_each_packet_reads_what_next_packet_reads() {
+        let lens = caplens();
+        // Every variant; snap lengths that cut records and that do not.
+        let variants = [
+            (0xa1b2_c3d4, false, 0),
+            (0xa1b2_c3d4, true, 0),
+            (0xa1b2_3c4d, false, 0),
+            (0xa1b2_3c4d, true, 0),
+            (0xa1b2_cd34, false, 8),
+        ];
+        for (magic, big_endian, extra) in variants {
+            for snaplen in [0, 1_000] {
+                let bytes = pcap(magic, big_endian, extra, snaplen, &lens);
+                check_same_reading(&bytes);
+                // Cut inside the records, and in their last one.
+                let last_record = (bytes.len() - 40..bytes.len()).step_by(3);
+                for cut in (0..bytes.len()).step_by(29_989).chain(last_record) {
+                    check_same_reading(&bytes[..cut]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn for_each_packet_stops_at_a_record_too_long_as_next_packet_does() {
+        let mut lens = caplens();
+        lens.truncate(100);
+        let mut bytes = pcap(0xa1b2_c3d4, false, 0, 0, &lens);
+        // A record, then one whose header announces more than any may hold.
+        bytes.extend(&pcap(0xa1b2_c3d4, false, 0, 0, &[60])[24..]);
+        let mut too_long = pcap(0xa1b2_c3d4, false, 0, 0, &[100]);
+        too_long[24 + 8..24 + 12].copy_from_slice(&(MAX_CAPLEN + 1).to_le_bytes());
+        bytes.extend(&too_long[24..]);
+        check_same_reading(&bytes);
+        let (packets, error) = reader(&bytes, usize::MAX).map(by_next_packet).unwrap();
+        assert_eq!(packets.len(), 101);
+        assert!(error.unwrap().1.contains("exceeds the limit"));
+    }
+
+    #[test]
+    fn for_each_packet_reads_pcapng_as_next_packet_does() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+        for name in [
+            "synthetic.pcapng",
+            "two_sections.pcapng",
+            "simple_http_modified.pcap",
+        ] {
+            let bytes = std::fs::read(format!("{fixtures}{name}")).unwrap();
+            for cut in 0..=bytes.len() {
+                check_same_reading(&bytes[..cut]);
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ use pcap_parser::parse_pcap_header;
 
 use super::stream::Stream;
 use super::{io_error, CaptureError, CaptureErrorKind, CaptureFormat, LinkType};
-use super::{Record, MAX_CAPLEN};
+use super::{Packet, Record, MAX_CAPLEN};
 
 /// Size of the pcap file header.
 const FILE_HEADER_LEN: usize = 24;
@@ -173,18 +173,55 @@ impl PcapParser {
         {
             return Err(truncated(stream));
         }
-        let ts_ns = u64::from(ts_sec) * 1_000_000_000 + u64::from(ts_frac) * self.ns_per_fraction;
         let kept = caplen.min(self.snaplen) as usize;
         let data_start = stream.position() + header_len;
         let record = Record {
             data: data_start..data_start + kept,
-            ts_ns,
+            ts_ns: self.ts_ns(ts_sec, ts_frac),
             link_type: self.link_type,
             interface: 0,
             orig_len,
         };
         stream.consume(total);
         Ok(Some(record))
+    }
+
+    /// The record at the front of `window`, as the `frame`th packet, and the
+    /// bytes after it, when `window` holds all of the record and
+    /// [`PcapParser::next_record`] would read it without an error; None
+    /// otherwise (the record is then read by `next_record`). The packet is
+    /// the one `next_record` finds: the same fields, the same cut to the
+    /// snap length, and `window`'s length stands for both of its fills.
+    #[inline(always)]
+    pub(crate) fn split_record<'w>(
+        &self,
+        window: &'w [u8],
+        frame: u64,
+    ) -> Option<(Packet<'w>, &'w [u8])> {
+        let fields = window.first_chunk::<RECORD_FIELDS_LEN>()?;
+        let [ts_sec, ts_frac, caplen, orig_len] = self.words(fields);
+        if caplen > MAX_CAPLEN {
+            return None;
+        }
+        let (_, after_header) = window.split_at_checked(self.record_header_len)?;
+        let (captured, rest) = after_header.split_at_checked(caplen as usize)?;
+        let data = captured.get(..caplen.min(self.snaplen) as usize)?;
+        let packet = Packet {
+            frame,
+            ts_ns: self.ts_ns(ts_sec, ts_frac),
+            link_type: self.link_type,
+            interface: 0,
+            data,
+            orig_len,
+        };
+        Some((packet, rest))
+    }
+
+    /// A record's timestamp in nanoseconds (a fraction of a second or more
+    /// carries into the seconds).
+    #[inline(always)]
+    fn ts_ns(&self, ts_sec: u32, ts_frac: u32) -> u64 {
+        u64::from(ts_sec) * 1_000_000_000 + u64::from(ts_frac) * self.ns_per_fraction
     }
 
     /// The four 32-bit fields of a record header, in the file's byte order.

@@ -21,7 +21,7 @@ use clap::{CommandFactory, Parser};
 use args::{Cli, Command, Input, InputArgs};
 use filter::BpfFilter;
 use run::{Failure, Mode, Settings};
-use source::{FileSource, Source};
+use source::{FileSource, RunSource};
 
 const EXIT_INPUT: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -102,20 +102,20 @@ fn run_input(mode: Mode, input: &InputArgs, flush_each: bool) -> Result<(), Fail
         flush_each,
         plugins: run::load_plugins(&input.plugin_paths()),
     };
-    let mut source: Box<dyn Source> = match source_name {
+    let mut source = match source_name {
         Input::Live(iface) => {
-            Box::new(live::LiveSource::open(&iface, &expr).map_err(Failure::Input)?)
+            RunSource::Live(live::LiveSource::open(&iface, &expr).map_err(Failure::Input)?)
         }
         Input::File(path) => {
             settings.filter = checked_filter(&expr)?;
-            Box::new(FileSource::open(&path).map_err(Failure::Input)?)
+            RunSource::File(FileSource::open(&path).map_err(Failure::Input)?)
         }
         Input::Stdin => {
             settings.filter = checked_filter(&expr)?;
-            Box::new(FileSource::stdin().map_err(Failure::Input)?)
+            RunSource::File(FileSource::stdin().map_err(Failure::Input)?)
         }
     };
-    run::run(source.as_mut(), settings)
+    run::run(&mut source, settings)
 }
 
 /// `synack conns --threads N` on a capture file.

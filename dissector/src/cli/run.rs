@@ -3,21 +3,23 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, StdoutLock, Write};
+use std::ops::ControlFlow;
 
 use synack_core::capture::{LinkType, Packet};
-use synack_core::frame::Layer;
+use synack_core::frame::{self, Layer};
 
 use crate::format::table::Table;
 use crate::format::tcpdump::{TcpdumpOptions, TcpdumpPrinter};
 use crate::format::{json, text};
-use crate::pipeline::{Outcome, Pipeline, Skipped};
+use crate::pipeline::{Pipeline, Skipped, Tracked};
 use crate::plugin_host::PluginHost;
 use crate::tracker::TrackerConfig;
 use crate::verdict::Verdict;
 
 use super::args::{ConnsFormat, PacketFormat};
 use super::filter::BpfFilter;
-use super::source::{Next, Source};
+use super::live::LiveSource;
+use super::source::{FileSource, Next, RunSource, Source};
 
 /// Why a run stopped early.
 #[derive(Debug)]
@@ -116,13 +118,6 @@ impl Warner {
         let _ = writeln!(io::stderr().lock(), "synack: warning: {msg}");
     }
 
-    #[inline]
-    pub(super) fn outcome(&mut self, packet: &Packet<'_>, outcome: &Outcome<'_>) {
-        if let Outcome::Skipped(skipped) = outcome {
-            self.skipped(packet, skipped);
-        }
-    }
-
     /// Warns about a record skipped because it could not be read.
     #[inline]
     pub(super) fn skipped(&mut self, packet: &Packet<'_>, skipped: &Skipped) {
@@ -160,18 +155,86 @@ struct Runner<'o> {
     table: Table,
     warner: Warner,
     live: bool,
+    /// Records that passed the filter so far.
+    seen: u64,
+    /// How many may pass (the count, or no limit).
+    limit: u64,
+    /// Flush standard output after every packet.
+    flush_each: bool,
 }
 
 impl<'o> Runner<'o> {
+    /// Reads a file's records to its end or the count; the message when it
+    /// could not be read to its end. A failure to filter or to write ends
+    /// the run at once.
+    fn read_file(&mut self, file: &mut FileSource) -> Result<Option<String>, Failure> {
+        if !self.wants_more() {
+            return Ok(None);
+        }
+        let read = file.for_each_record(|packet| match self.take(&packet) {
+            Ok(()) if self.wants_more() => ControlFlow::Continue(()),
+            Ok(()) => ControlFlow::Break(Ok(())),
+            Err(failure) => ControlFlow::Break(Err(failure)),
+        });
+        match read {
+            Ok(ControlFlow::Break(Err(failure))) => Err(failure),
+            Ok(_) => Ok(None),
+            Err(msg) => Ok(Some(msg)),
+        }
+    }
+
+    /// Reads a live capture to its end or the count, as [`Runner::read_file`]
+    /// reads a file; output is flushed whenever nothing arrives for a while.
+    fn read_live(&mut self, live: &mut LiveSource) -> Result<Option<String>, Failure> {
+        while self.wants_more() {
+            match live.next_record() {
+                Next::Packet(packet) => self.take(&packet)?,
+                Next::Idle => self.out.flush()?,
+                Next::End => break,
+                Next::Failed(msg) => return Ok(Some(msg)),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether the count lets another record in.
+    fn wants_more(&self) -> bool {
+        self.seen < self.limit
+    }
+
+    /// Takes in one record from the source, if it passes the filter.
+    /// Always inlined, as is [`Runner::record`]: called from both loops
+    /// (file and live), they would be left out of line, a call per record
+    /// with the record's decode, segment and bookkeeping behind it.
+    #[inline(always)]
+    fn take(&mut self, packet: &Packet<'_>) -> Result<(), Failure> {
+        if let Some(filter) = self.settings.filter.as_mut() {
+            match filter.matches(packet.link_type, packet.data, packet.orig_len) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(msg) => return Err(Failure::Usage(msg)),
+            }
+        }
+        self.seen += 1;
+        self.record(packet, self.seen)?;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
     /// Takes in one record, the `seen`th that passed the filter.
+    #[inline(always)]
     fn record(&mut self, packet: &Packet<'_>, seen: u64) -> Result<(), Failure> {
-        let outcome = self.pipeline.process(packet);
-        self.warner.outcome(packet, &outcome);
-        if let Outcome::Tcp { frame, annotation } = &outcome {
-            self.settings.plugins.observe(annotation, frame);
+        // Decoded here, so that the frame stays where `decode` left it.
+        let decoded = frame::decode(packet.link_type, packet.data);
+        let tracked = self.pipeline.track_decoded(packet, &decoded);
+        match &tracked {
+            Ok((frame, annotation)) => self.settings.plugins.observe(annotation, frame),
+            Err(skipped) => self.warner.skipped(packet, skipped),
         }
         match self.settings.mode {
-            Mode::Packets { format, .. } => self.write_packet(format, packet, seen, &outcome)?,
+            Mode::Packets { format, .. } => self.write_packet(format, packet, seen, &tracked)?,
             Mode::Conns(_) => {}
         }
         if self.pipeline.tracker().has_ended() {
@@ -188,11 +251,11 @@ impl<'o> Runner<'o> {
         format: PacketFormat,
         packet: &Packet<'_>,
         seen: u64,
-        outcome: &Outcome<'_>,
+        tracked: &Tracked<'_, '_>,
     ) -> io::Result<()> {
         let out = &mut self.out;
         if format == PacketFormat::Json {
-            if let Outcome::Tcp { frame, annotation } = outcome {
+            if let Ok((frame, annotation)) = tracked {
                 json::write_packet(out, packet.frame, packet.ts_ns, frame, annotation, &[])?;
             }
             return Ok(());
@@ -204,14 +267,14 @@ impl<'o> Runner<'o> {
             frame: seen,
             ..*packet
         };
-        match outcome {
-            Outcome::Tcp { frame, annotation } => {
+        match tracked {
+            Ok((frame, annotation)) => {
                 printer.write_packet(out, packet, frame)?;
                 if text {
                     text::write_annotation(out, frame, annotation)?;
                 }
             }
-            Outcome::Skipped(Skipped::Malformed(e)) if e.layer == Layer::Tcp => {
+            Err(Skipped::Malformed(e)) if e.layer == Layer::Tcp => {
                 // tcpdump prints these with an error mark; so does the printer.
                 if printer.write_frame(out, packet)? && text {
                     text::write_malformed(out, e)?;
@@ -312,7 +375,7 @@ fn shows_verdicts(mode: &Mode, live: bool) -> bool {
 }
 
 /// Reads `source` to its end (or the count), printing as `settings` says.
-pub fn run(source: &mut dyn Source, mut settings: Settings) -> Result<(), Failure> {
+pub fn run(source: &mut RunSource, mut settings: Settings) -> Result<(), Failure> {
     let printer = match settings.mode {
         Mode::Packets {
             format: PacketFormat::Text | PacketFormat::Tcpdump,
@@ -326,6 +389,8 @@ pub fn run(source: &mut dyn Source, mut settings: Settings) -> Result<(), Failur
         settings.tracker.zeek = None;
     }
     let flush_each = settings.flush_each || source.streams();
+    // No count: no limit (2^64 records are never read).
+    let limit = settings.count.unwrap_or(u64::MAX);
     let mut runner = Runner {
         pipeline: Pipeline::new(settings.tracker, settings.verify_checksums),
         settings,
@@ -335,43 +400,20 @@ pub fn run(source: &mut dyn Source, mut settings: Settings) -> Result<(), Failur
         table: Table::new(),
         warner: Warner::default(),
         live,
+        seen: 0,
+        limit,
+        flush_each,
     };
-    let mut seen = 0u64;
-    let mut failure = None;
-    loop {
-        if runner.settings.count.is_some_and(|c| seen >= c) {
-            break;
-        }
-        let packet = match source.next_record() {
-            Next::Packet(p) => p,
-            Next::Idle => {
-                runner.out.flush()?;
-                continue;
-            }
-            Next::End => break,
-            Next::Failed(msg) => {
-                failure = Some(Failure::Input(msg));
-                break;
-            }
-        };
-        if let Some(filter) = runner.settings.filter.as_mut() {
-            match filter.matches(packet.link_type, packet.data, packet.orig_len) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(msg) => return Err(Failure::Usage(msg)),
-            }
-        }
-        seen += 1;
-        runner.record(&packet, seen)?;
-        if flush_each {
-            runner.out.flush()?;
-        }
-    }
+    let read = match source {
+        RunSource::File(file) => runner.read_file(file),
+        RunSource::Live(live) => runner.read_live(live),
+    };
+    let failure = read?;
     let finished = runner.finish();
     source.finish();
     finished?;
     match failure {
-        Some(f) => Err(f),
+        Some(msg) => Err(Failure::Input(msg)),
         None => Ok(()),
     }
 }

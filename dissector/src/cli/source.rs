@@ -1,7 +1,13 @@
 //! Where records come from: a capture file, standard input, or a live
-//! interface (see [`super::live`]), behind one lending interface.
+//! interface (see [`super::live`]), behind one lending interface
+//! ([`Source`]); the packet loop reads a file's records in a loop of the
+//! reader's own ([`FileSource::for_each_record`]).
+
+use std::ops::ControlFlow;
 
 use synack_core::capture::{CaptureError, CaptureErrorKind, CaptureReader, Packet};
+
+use super::live::LiveSource;
 
 /// What a source gives next.
 #[derive(Debug)]
@@ -66,6 +72,21 @@ impl FileSource {
             stdin: true,
         })
     }
+
+    /// Hands the records to `each` in order until it breaks (its value is
+    /// returned), the input ends (Continue) or it cannot be read (the
+    /// message, as [`Source::next_record`] words it). Quicker than a loop
+    /// over `next_record`: see [`CaptureReader::for_each_packet`].
+    #[inline(always)]
+    pub fn for_each_record<B>(
+        &mut self,
+        each: impl FnMut(Packet<'_>) -> ControlFlow<B>,
+    ) -> Result<ControlFlow<B>, String> {
+        // A failed read concerns the frame after the last one handed out.
+        self.reader
+            .for_each_packet(each)
+            .map_err(|e| describe(&self.name, &e, Some(self.reader.frames() + 1)))
+    }
 }
 
 /// `NAME: byte offset N: what (in frame F)`; a file that cannot be opened is
@@ -95,5 +116,42 @@ impl Source for FileSource {
     fn streams(&self) -> bool {
         // A pipe may be fed by a live `tcpdump -w -`: show each packet as it comes.
         self.stdin
+    }
+}
+
+/// The source a run reads: a capture file (or standard input), or a live
+/// interface. A file's records are handed to the packet loop by
+/// [`FileSource::for_each_record`], a live capture's by
+/// [`Source::next_record`].
+pub enum RunSource {
+    /// A capture file or standard input.
+    File(FileSource),
+    /// A live capture.
+    Live(LiveSource),
+}
+
+impl RunSource {
+    /// See [`Source::is_live`].
+    pub fn is_live(&self) -> bool {
+        match self {
+            RunSource::File(f) => f.is_live(),
+            RunSource::Live(l) => l.is_live(),
+        }
+    }
+
+    /// See [`Source::streams`].
+    pub fn streams(&self) -> bool {
+        match self {
+            RunSource::File(f) => f.streams(),
+            RunSource::Live(l) => l.streams(),
+        }
+    }
+
+    /// See [`Source::finish`].
+    pub fn finish(&mut self) {
+        match self {
+            RunSource::File(f) => f.finish(),
+            RunSource::Live(l) => l.finish(),
+        }
     }
 }
