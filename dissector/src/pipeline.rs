@@ -36,12 +36,15 @@ pub enum Skipped {
     Malformed(FrameError),
 }
 
-/// Decodes `packet` down to its TCP header.
-#[inline]
-pub fn tcp_frame<'a>(packet: &Packet<'a>) -> Result<TcpFrame<'a>, Skipped> {
-    match frame::decode(packet.link_type, packet.data) {
+/// The TCP frame of a decoded record, where it was decoded, or why there is
+/// none to track.
+#[inline(always)]
+pub fn tcp_of<'d, 'a>(
+    decoded: &'d Result<Decoded<'a>, FrameError>,
+) -> Result<&'d TcpFrame<'a>, Skipped> {
+    match decoded {
         Ok(Decoded::Tcp(frame)) => Ok(frame),
-        other => Err(skipped(&other)),
+        _ => Err(skipped(decoded)),
     }
 }
 
@@ -135,10 +138,8 @@ impl Pipeline {
         packet: &Packet<'_>,
         decoded: &'d Result<Decoded<'a>, FrameError>,
     ) -> Tracked<'d, 'a> {
-        match decoded {
-            Ok(Decoded::Tcp(frame)) => Ok((frame, self.track(packet, frame))),
-            _ => Err(skipped(decoded)),
-        }
+        let frame = tcp_of(decoded)?;
+        Ok((frame, self.track(packet, frame)))
     }
 
     /// Tracks the segment of `frame`. Not through `segment_of`: the segment

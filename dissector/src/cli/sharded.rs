@@ -13,16 +13,18 @@
 use std::hash::BuildHasher;
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
 use rustc_hash::FxBuildHasher;
+use synack_core::capture::Packet;
 use synack_core::flow::Endpoint;
+use synack_core::frame;
 
 use crate::format::json;
 use crate::format::table::Table;
-use crate::pipeline::{segment_of, tcp_frame};
+use crate::pipeline::{segment_of, tcp_of};
 use crate::plugin_host::PluginHost;
 use crate::segment::Segment;
 use crate::tracker::{Tracker, TrackerConfig};
@@ -31,7 +33,7 @@ use crate::verdict::Verdict;
 use super::args::ConnsFormat;
 use super::filter::BpfFilter;
 use super::run::{load_plugins, Failure, Warner};
-use super::source::{FileSource, Next, Source};
+use super::source::FileSource;
 
 /// What one run on several threads needs.
 pub struct ShardedRun<'a> {
@@ -182,64 +184,79 @@ fn read(
     let mut warner = Warner::default();
     let with_payloads = !r.plugins.is_empty();
     let mut batches: Vec<Batch> = queues.iter().map(|_| Batch::default()).collect();
+    let limit = r.count.unwrap_or(u64::MAX);
     let mut seen = 0u64;
     let mut clock_ns = 0u64;
-    let mut result = Ok(());
-    while r.count.is_none_or(|c| seen < c) {
-        let packet = match source.next_record() {
-            Next::Packet(p) => p,
-            Next::Idle => continue,
-            Next::End => break,
-            Next::Failed(msg) => {
-                result = Err(Failure::Input(msg));
-                break;
-            }
-        };
+    let mut each = |packet: Packet<'_>| {
         if let Some(f) = filter.as_mut() {
-            if !f
-                .matches(packet.link_type, packet.data, packet.orig_len)
-                .map_err(Failure::Usage)?
-            {
-                continue;
+            match f.matches(packet.link_type, packet.data, packet.orig_len) {
+                Ok(true) => {}
+                Ok(false) => return ControlFlow::Continue(()),
+                Err(msg) => return ControlFlow::Break(Stop::Usage(msg)),
             }
         }
         seen += 1;
-        let frame = match tcp_frame(&packet) {
-            Ok(frame) => frame,
-            Err(skipped) => {
-                warner.skipped(&packet, &skipped);
-                continue;
+        let decoded = frame::decode(packet.link_type, packet.data);
+        match tcp_of(&decoded) {
+            Ok(frame) => {
+                let (segment, checksum_ok) = segment_of(frame, r.verify_checksums);
+                clock_ns = clock_ns.max(packet.ts_ns);
+                let shard = shard_of(&segment, queues.len());
+                let batch = &mut batches[shard];
+                let start = batch.payloads.len();
+                if with_payloads {
+                    batch.payloads.extend_from_slice(frame.tcp.payload());
+                }
+                batch.steps.push(Step {
+                    frame: packet.frame,
+                    ts_ns: packet.ts_ns,
+                    clock_ns,
+                    segment,
+                    checksum_ok,
+                    payload: start..batch.payloads.len(),
+                });
+                if batch.steps.len() == BATCH_LEN {
+                    let full = std::mem::replace(batch, recycled.try_recv().unwrap_or_default());
+                    if queues[shard].send(full).is_err() {
+                        // The shard has stopped: its join reports why.
+                        return ControlFlow::Break(Stop::ShardGone);
+                    }
+                }
             }
-        };
-        let (segment, checksum_ok) = segment_of(&frame, r.verify_checksums);
-        clock_ns = clock_ns.max(packet.ts_ns);
-        let shard = shard_of(&segment, queues.len());
-        let batch = &mut batches[shard];
-        let start = batch.payloads.len();
-        if with_payloads {
-            batch.payloads.extend_from_slice(frame.tcp.payload());
+            Err(skipped) => warner.skipped(&packet, &skipped),
         }
-        batch.steps.push(Step {
-            frame: packet.frame,
-            ts_ns: packet.ts_ns,
-            clock_ns,
-            segment,
-            checksum_ok,
-            payload: start..batch.payloads.len(),
-        });
-        if batch.steps.len() == BATCH_LEN {
-            let full = std::mem::replace(batch, recycled.try_recv().unwrap_or_default());
-            if queues[shard].send(full).is_err() {
-                break; // The shard has stopped: its join reports why.
-            }
+        if seen >= limit {
+            ControlFlow::Break(Stop::Count)
+        } else {
+            ControlFlow::Continue(())
         }
-    }
+    };
+    // `-c 0` reads nothing.
+    let read = match limit {
+        0 => Ok(ControlFlow::Continue(())),
+        _ => source.for_each_record(&mut each),
+    };
+    let result = match read {
+        Ok(ControlFlow::Break(Stop::Usage(msg))) => return Err(Failure::Usage(msg)),
+        Ok(_) => Ok(()),
+        Err(msg) => Err(Failure::Input(msg)),
+    };
     for (queue, batch) in queues.iter().zip(batches) {
         if !batch.steps.is_empty() {
             let _ = queue.send(batch);
         }
     }
     result
+}
+
+/// Why the reader stopped before the end of the input.
+enum Stop {
+    /// The count of records was reached.
+    Count,
+    /// A shard stopped taking batches.
+    ShardGone,
+    /// The filter could not be used (exit 2).
+    Usage(String),
 }
 
 /// Tracks the connections of shard `index` from the batches it is handed;
