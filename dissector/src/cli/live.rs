@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pcap::{Active, Capture};
 use synack_core::capture::{LinkType, Packet};
 
-use super::source::{Next, Source};
+use super::source::Next;
 
 /// A live capture, stopped by Ctrl-C (SIGINT), SIGTERM or SIGHUP.
 pub struct LiveSource {
@@ -67,8 +67,9 @@ impl LiveSource {
     }
 }
 
-impl Source for LiveSource {
-    fn next_record(&mut self) -> Next<'_> {
+impl LiveSource {
+    /// The next record, borrowing the capture's buffer.
+    pub fn next_record(&mut self) -> Next<'_> {
         if self.stop.load(Ordering::SeqCst) {
             return Next::End;
         }
@@ -99,12 +100,8 @@ impl Source for LiveSource {
         }
     }
 
-    fn is_live(&self) -> bool {
-        true
-    }
-
     /// tcpdump's closing statistics, on standard error.
-    fn finish(&mut self) {
+    pub fn finish(&mut self) {
         let mut err = std::io::stderr().lock();
         let plural = |n: u64| if n == 1 { "" } else { "s" };
         let _ = writeln!(

@@ -19,7 +19,7 @@ use crate::verdict::Verdict;
 use super::args::{ConnsFormat, PacketFormat};
 use super::filter::BpfFilter;
 use super::live::LiveSource;
-use super::source::{FileSource, Next, RunSource, Source};
+use super::source::{FileSource, Next, RunSource};
 
 /// Why a run stopped early.
 #[derive(Debug)]

@@ -1,7 +1,6 @@
-//! Where records come from: a capture file, standard input, or a live
-//! interface (see [`super::live`]), behind one lending interface
-//! ([`Source`]); the packet loop reads a file's records in a loop of the
-//! reader's own ([`FileSource::for_each_record`]).
+//! Where records come from: a capture file or standard input, read in a
+//! loop of the reader's own ([`FileSource::for_each_record`]), or a live
+//! interface (see [`super::live`]), read a record at a time.
 
 use std::ops::ControlFlow;
 
@@ -20,27 +19,6 @@ pub enum Next<'a> {
     End,
     /// The input could not be read to its end: the message names where.
     Failed(String),
-}
-
-/// A source of capture records.
-pub trait Source {
-    /// The next record, borrowing the source's buffer.
-    fn next_record(&mut self) -> Next<'_>;
-
-    /// True for a live capture (a packets run then ends with the connections
-    /// table on standard error).
-    fn is_live(&self) -> bool {
-        false
-    }
-
-    /// True when records may arrive as they happen: output is flushed after
-    /// every packet.
-    fn streams(&self) -> bool {
-        self.is_live()
-    }
-
-    /// Called once at the end: e.g. a live capture's statistics on standard error.
-    fn finish(&mut self) {}
 }
 
 /// A capture file or standard input, read with [`CaptureReader`].
@@ -75,8 +53,8 @@ impl FileSource {
 
     /// Hands the records to `each` in order until it breaks (its value is
     /// returned), the input ends (Continue) or it cannot be read (the
-    /// message, as [`Source::next_record`] words it). Quicker than a loop
-    /// over `next_record`: see [`CaptureReader::for_each_packet`].
+    /// message names the file, the byte offset and the frame). Quicker than
+    /// a loop over `next_packet`: see [`CaptureReader::for_each_packet`].
     #[inline(always)]
     pub fn for_each_record<B>(
         &mut self,
@@ -102,27 +80,10 @@ fn describe(name: &str, e: &CaptureError, frame: Option<u64>) -> String {
     }
 }
 
-impl Source for FileSource {
-    fn next_record(&mut self) -> Next<'_> {
-        // A failed read concerns the frame after the last one handed out.
-        let failing_frame = self.reader.frames() + 1;
-        match self.reader.next_packet() {
-            Some(Ok(p)) => Next::Packet(p),
-            Some(Err(e)) => Next::Failed(describe(&self.name, &e, Some(failing_frame))),
-            None => Next::End,
-        }
-    }
-
-    fn streams(&self) -> bool {
-        // A pipe may be fed by a live `tcpdump -w -`: show each packet as it comes.
-        self.stdin
-    }
-}
-
 /// The source a run reads: a capture file (or standard input), or a live
 /// interface. A file's records are handed to the packet loop by
 /// [`FileSource::for_each_record`], a live capture's by
-/// [`Source::next_record`].
+/// [`LiveSource::next_record`].
 pub enum RunSource {
     /// A capture file or standard input.
     File(FileSource),
@@ -131,27 +92,26 @@ pub enum RunSource {
 }
 
 impl RunSource {
-    /// See [`Source::is_live`].
+    /// True for a live capture (a packets run then ends with the connections
+    /// table on standard error).
     pub fn is_live(&self) -> bool {
-        match self {
-            RunSource::File(f) => f.is_live(),
-            RunSource::Live(l) => l.is_live(),
-        }
+        matches!(self, RunSource::Live(_))
     }
 
-    /// See [`Source::streams`].
+    /// True when records may arrive as they happen: output is flushed after
+    /// every packet. A pipe may be fed by a live `tcpdump -w -`, so standard
+    /// input streams too.
     pub fn streams(&self) -> bool {
         match self {
-            RunSource::File(f) => f.streams(),
-            RunSource::Live(l) => l.streams(),
+            RunSource::File(f) => f.stdin,
+            RunSource::Live(_) => true,
         }
     }
 
-    /// See [`Source::finish`].
+    /// Called once at the end: a live capture's statistics on standard error.
     pub fn finish(&mut self) {
-        match self {
-            RunSource::File(f) => f.finish(),
-            RunSource::Live(l) => l.finish(),
+        if let RunSource::Live(l) = self {
+            l.finish();
         }
     }
 }
