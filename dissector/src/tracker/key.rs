@@ -74,10 +74,19 @@ impl PartialEq for ConnKey {
 }
 
 impl Hash for ConnKey {
+    /// An IPv4 key (its last word 0, see [`ConnKey::new`]) by its two
+    /// endpoint words alone, the others being 0 in every IPv4 key; an IPv6
+    /// key by all five. Equal keys are of one family, so hash alike.
     #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        for w in self.words {
-            state.write_u64(w);
+        let w = &self.words;
+        if w[4] == 0 {
+            state.write_u64(w[1]);
+            state.write_u64(w[3]);
+        } else {
+            for w in self.words {
+                state.write_u64(w);
+            }
         }
     }
 }
