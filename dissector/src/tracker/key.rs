@@ -39,11 +39,12 @@ impl ConnKey {
     /// The key of a segment from `src` to `dst` (one address family).
     #[inline]
     pub(super) fn new(src: &Endpoint, dst: &Endpoint) -> ConnKey {
-        if let (IpAddr::V4(s), IpAddr::V4(d)) = (src.addr, dst.addr) {
+        // Matched by reference: a tuple of the addresses would copy both.
+        if let (IpAddr::V4(s), IpAddr::V4(d)) = (&src.addr, &dst.addr) {
             // Each endpoint in one word, ordered by a single comparison; the
             // last word (0: no ports, no IPv6 bit) keeps these keys apart
             // from the IPv6 ones.
-            let (a, b) = (v4_word(s, src.port), v4_word(d, dst.port));
+            let (a, b) = (v4_word(*s, src.port), v4_word(*d, dst.port));
             return ConnKey {
                 words: [0, a.min(b), 0, a.max(b), 0],
             };
