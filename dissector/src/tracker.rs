@@ -170,7 +170,10 @@ impl Tracker {
         self.advance(ts_ns);
         let key = ConnKey::new(&seg.src, &seg.dst);
         let slot = match self.find(&key) {
-            Some(slot) if self.connection(slot).is_reopened_by(seg) => {
+            // A slot found is live: no need to check it here, at every
+            // packet (the flag lies a few cache lines past the connection's
+            // head).
+            Some(slot) if self.slots[slot].conn.is_reopened_by(seg) => {
                 self.unsettle_front_of(slot);
                 self.reuse(slot, key, frame, ts_ns, seg)
             }
@@ -262,10 +265,12 @@ impl Tracker {
         if self.find_by_hash_only {
             return self.by_key.get(key).copied();
         }
-        match self.last_slot {
+        let found = match self.last_slot {
             Some(slot) if self.slots[slot].key == *key => Some(slot),
             _ => self.by_key.get(key).copied(),
-        }
+        };
+        debug_assert!(found.is_none_or(|slot| self.slots[slot].live));
+        found
     }
 
     /// The live connection in `slot`.
