@@ -60,6 +60,10 @@ pub struct Connection {
     midstream: bool,
     any_fin: bool,
     any_rst: bool,
+    /// What [`Connection::ends_closed`] said after the latest packet that
+    /// took the general path: only its steps (a RST, a FIN, the
+    /// acknowledgment of one) can close a connection.
+    closed: bool,
     first_fin_side: Option<usize>,
     synack_ts: Option<u64>,
     rtt_syn_synack_us: Option<u64>,
@@ -159,6 +163,7 @@ impl Connection {
             midstream: opening.midstream,
             any_fin: false,
             any_rst: false,
+            closed: false,
             first_fin_side: None,
             synack_ts: None,
             rtt_syn_synack_us: None,
@@ -199,6 +204,7 @@ impl Connection {
             midstream,
             any_fin,
             any_rst,
+            closed,
             first_fin_side,
             synack_ts,
             rtt_syn_synack_us,
@@ -220,6 +226,7 @@ impl Connection {
         *midstream = opening.midstream;
         *any_fin = false;
         *any_rst = false;
+        *closed = false;
         *first_fin_side = None;
         *synack_ts = None;
         *rtt_syn_synack_us = None;
@@ -244,6 +251,12 @@ impl Connection {
 
     /// Both sides are done: a RST, or both FINs acknowledged.
     pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether its packets so far close the connection (see
+    /// [`is_closed`](Self::is_closed), which keeps what this said).
+    fn ends_closed(&self) -> bool {
         self.any_rst || self.sides.iter().all(|s| s.fin.is_some() && s.fin_acked)
     }
 
@@ -365,6 +378,7 @@ impl Connection {
             new &= new - 1;
         }
         self.roles_seen = self.roles_seen.union(roles);
+        self.closed = self.ends_closed();
         // What a plain segment does is found again when one comes.
         self.settled_state = [None; 2];
         self.annotation(dir, roles, reset_kind, retransmission, seg)
@@ -764,6 +778,12 @@ mod tests {
                         assert_eq!(*plain, general.settle(s), "side {s}, frame {frame} of {id}");
                     }
                 }
+                // Whether it is closed is kept as it is.
+                assert_eq!(
+                    fast.is_closed(),
+                    fast.ends_closed(),
+                    "frame {frame} of {id}"
+                );
                 // And the rest of the connection is the same.
                 let mut fast_rest = fast.clone();
                 fast_rest.settled_state = [None; 2];
