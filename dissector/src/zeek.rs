@@ -105,12 +105,16 @@ impl Default for ZeekConfig {
 /// The flip Zeek does on the second packet of a connection that began with
 /// a SYN-ACK (zeek/zeek#2191) is modelled on its observed result: history
 /// and roles as if the flip had been made before the first packet.
+///
+/// In C's order, so that what each packet reads and writes leads: the
+/// scalars, the history's mask (its letters follow), each side's head.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct ZeekConnection {
-    sides: [Side; 2],
     /// Index in `sides` of the originator.
     orig: usize,
-    history: History,
+    last_time: u64,
+    started: bool,
     first_packet_seen: u8,
     is_partial: bool,
     /// The TCP analyzer is still active (not finished or reset).
@@ -119,15 +123,15 @@ pub struct ZeekConnection {
     deferred_gen_event: bool,
     /// Started with a SYN-ACK and was flipped on a later packet.
     flipped_late: bool,
+    removed: bool,
+    history: History,
+    sides: [Side; 2],
     // Time.
-    started: bool,
-    last_time: u64,
     inactivity_timeout: u64,
     attempt_at: Option<u64>,
     reset_at: Option<u64>,
     delete_at: Option<u64>,
     expire_at: [Option<u64>; 3],
-    removed: bool,
 }
 
 impl ZeekConnection {

@@ -59,29 +59,34 @@ impl ZeekEndpointState {
 }
 
 /// One side of the connection (`TCP_Endpoint`), indexed by network endpoint.
+///
+/// In C's order: what a segment without SYN, FIN or RST reads and writes
+/// leads, and the rest (the address, the control letters' bookkeeping, the
+/// rarer counters) follows.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub(super) struct Side {
-    pub(super) addr: Endpoint,
     pub(super) state: ZeekEndpointState,
     pub(super) prev_state: ZeekEndpointState,
+    pub(super) did_close: bool,
     /// Initial sequence number (a signed 64-bit value in Zeek).
     pub(super) start_seq: i64,
     pub(super) last_seq: u32,
     pub(super) ack_seq: u32,
     pub(super) seq_wraps: u32,
     pub(super) ack_wraps: u32,
+    pub(super) fin_cnt: u32,
     /// Relative sequence number just past the FIN.
     pub(super) fin_seq: u64,
-    pub(super) fin_cnt: u32,
-    pub(super) did_close: bool,
+    pub(super) retransmissions: Scaled,
+    pub(super) zero_windows: Scaled,
+    pub(super) reassembler: Reassembler,
     pub(super) hist_last_syn: u64,
     pub(super) hist_last_fin: u64,
     pub(super) hist_last_rst: u64,
     pub(super) checksum_errors: Scaled,
-    pub(super) retransmissions: Scaled,
-    pub(super) zero_windows: Scaled,
     pub(super) gaps: Scaled,
-    pub(super) reassembler: Reassembler,
+    pub(super) addr: Endpoint,
 }
 
 impl Side {

@@ -17,11 +17,15 @@ pub(super) mod mask {
 }
 
 /// The history string and the mask of letters already seen.
+///
+/// In C's order: the mask, which every packet reads, and the length lead
+/// the letters, which only a new letter writes.
 #[derive(Clone)]
+#[repr(C)]
 pub(super) struct History {
-    buf: [u8; HISTORY_CAPACITY],
-    len: usize,
     seen: u32,
+    len: usize,
+    buf: [u8; HISTORY_CAPACITY],
 }
 
 impl std::fmt::Debug for History {
