@@ -80,8 +80,6 @@ pub struct Tracker {
     config: TrackerConfig,
     by_key: HashMap<ConnKey, usize, FxBuildHasher>,
     slots: Vec<Slot>,
-    /// For each slot, the clock at its connection's latest packet.
-    touched: Vec<u64>,
     free: Vec<usize>,
     /// The capture's clock: the latest timestamp seen, so that time never runs
     /// backwards for expiry even when a capture's timestamps do.
@@ -124,6 +122,8 @@ struct Slot {
     key: ConnKey,
     conn: Connection,
     live: bool,
+    /// The clock at its connection's latest packet.
+    touched: u64,
 }
 
 impl Tracker {
@@ -133,7 +133,6 @@ impl Tracker {
             config,
             by_key: HashMap::with_hasher(FxBuildHasher),
             slots: Vec::new(),
-            touched: Vec::new(),
             free: Vec::new(),
             clock: 0,
             open: Activity::new(),
@@ -181,8 +180,8 @@ impl Tracker {
             None => self.start(key, frame, ts_ns, seg),
         };
         self.last_slot = Some(slot);
-        self.touched[slot] = self.clock;
-        let conn = &mut self.slots[slot].conn;
+        let Slot { conn, touched, .. } = &mut self.slots[slot];
+        *touched = self.clock;
         let was_closed = conn.is_closed();
         let annotation = conn.observe(frame, ts_ns, seg, checksum_ok);
         if !was_closed && conn.is_closed() {
@@ -299,8 +298,13 @@ impl Tracker {
                 let zeek = self.config.zeek.as_ref();
                 let conn = Connection::new(self.next_id, frame, ts_ns, seg, zeek);
                 let live = true;
-                self.slots.push(Slot { key, conn, live });
-                self.touched.push(self.clock);
+                let touched = self.clock;
+                self.slots.push(Slot {
+                    key,
+                    conn,
+                    live,
+                    touched,
+                });
                 let slot = self.slots.len() - 1;
                 self.queue_new(slot);
                 slot
@@ -336,7 +340,7 @@ impl Tracker {
         let zeek = self.config.zeek.as_ref();
         let conn = &mut self.slots[slot].conn;
         conn.restart(self.next_id, frame, ts_ns, seg, zeek);
-        self.touched[slot] = self.clock;
+        self.slots[slot].touched = self.clock;
         self.queue_new(slot);
     }
 
@@ -460,7 +464,7 @@ impl Tracker {
     /// dropped: its connection is about to end); returns that time.
     fn requeue_front(&mut self, queue: Queue, slot: usize, id: u64) -> u64 {
         let (_, _, queued_ns) = self.queue(queue).pop_front().expect("a front entry");
-        let last = self.touched[slot];
+        let last = self.slots[slot].touched;
         if last != queued_ns {
             self.queue(queue).push_back((slot, id, last));
         }
