@@ -10,8 +10,8 @@ use crate::format::digits::{decimal, two_digits, HEX_DIGITS, OCTETS, U64_DIGITS}
 
 /// The most a [`CellsText`] holds: the five figures from `SYN>SA ms` to
 /// `DURATION s`, each after its length, are at most 2 + 21 + 2 + 21 + 2 +
-/// 41 + 2 + 41 + 2 + 24 = 158 bytes; the first six columns (a number, two
-/// endpoints and three names) 2 + 20 + 2 × (2 + 47) + 3 × (2 + 12) = 162.
+/// 41 + 2 + 41 + 2 + 24 = 158 bytes; the five from `CLIENT` to `CLOSER` (two
+/// endpoints and three names) 2 × (2 + 47) + 3 × (2 + 12) = 140.
 const CELLS_TEXT: usize = 176;
 
 /// The room of a [`Padded`] name.
@@ -355,7 +355,6 @@ pub(super) mod tests {
             port: u16::MAX,
         };
         let mut ends = CellsText::new();
-        ends.cell(|c| c.number(u64::MAX));
         assert_eq!(ends.cell(|c| c.endpoint(&widest)), 47);
         ends.cell(|c| c.endpoint(&widest));
         // The longest names, copied whole as the table copies them.
