@@ -21,7 +21,7 @@ mod cells;
 mod layout;
 
 use crate::format::digits::{decimal, U64_DIGITS};
-use cells::{CellsText, Padded};
+use cells::{CellsText, Padded, ROOM};
 use layout::{Layout, BLOCK};
 
 const HEADERS: [&str; 14] = [
@@ -100,25 +100,26 @@ impl Table {
     pub fn push_keyed(&mut self, key: u64, v: &Verdict) {
         self.rows.push((key, self.cells.len()));
         self.largest = self.largest.max(key);
-        let mut ends = CellsText::new();
-        let widths = [
-            ends.cell(|c| c.endpoint(&v.client)),
-            ends.cell(|c| c.endpoint(&v.server)),
-            ends.cell(|c| c.name(&OPENS[v.facts.open as usize])),
-            ends.cell(|c| c.name(&CLOSES[v.facts.close as usize])),
-            ends.cell(|c| c.name(closer(v.facts.active_closer))),
-        ];
-        self.append(1, &ends, widths);
+        self.append(1, |ends| {
+            [
+                ends.cell(|c| c.endpoint(&v.client)),
+                ends.cell(|c| c.endpoint(&v.server)),
+                ends.cell(|c| c.name(&OPENS[v.facts.open as usize])),
+                ends.cell(|c| c.name(&CLOSES[v.facts.close as usize])),
+                ends.cell(|c| c.name(closer(v.facts.active_closer))),
+            ]
+        });
         let dur = v.end_ns.saturating_sub(v.start_ns);
-        let mut figures = CellsText::new();
-        let widths = [
-            figures.cell(|c| c.millis(v.facts.rtt_syn_synack_us)),
-            figures.cell(|c| c.millis(v.facts.rtt_synack_ack_us)),
-            figures.cell(|c| c.pair(v.c2s.packets, v.s2c.packets)),
-            figures.cell(|c| c.pair(v.c2s.bytes, v.s2c.bytes)),
-            figures.cell(|c| c.thousandths(dur / 1_000_000_000, dur % 1_000_000_000 / 1_000_000)),
-        ];
-        self.append(6, &figures, widths);
+        self.append(6, |figures| {
+            [
+                figures.cell(|c| c.millis(v.facts.rtt_syn_synack_us)),
+                figures.cell(|c| c.millis(v.facts.rtt_synack_ack_us)),
+                figures.cell(|c| c.pair(v.c2s.packets, v.s2c.packets)),
+                figures.cell(|c| c.pair(v.c2s.bytes, v.s2c.bytes)),
+                figures
+                    .cell(|c| c.thousandths(dur / 1_000_000_000, dur % 1_000_000_000 / 1_000_000)),
+            ]
+        });
         self.text_cell(11, v.conn_state);
         let history = if v.history.is_empty() {
             b"-"
@@ -130,10 +131,20 @@ impl Table {
         self.with_labels |= !v.labels.is_empty();
     }
 
-    /// Appends the cells of `text`, the columns' from `first` on, and widens
-    /// those columns to their `widths`.
-    fn append<const N: usize>(&mut self, first: usize, text: &CellsText, widths: [usize; N]) {
-        text.append_to(&mut self.cells);
+    /// Appends the cells `write` makes in place, the columns' from `first`
+    /// on, and widens those columns to the widths it returns.
+    fn append<const N: usize>(
+        &mut self,
+        first: usize,
+        write: impl FnOnce(&mut CellsText<'_>) -> [usize; N],
+    ) {
+        let at = self.cells.len();
+        self.cells.extend_from_slice(&[0; ROOM]);
+        let room = self.cells[at..].first_chunk_mut().expect("room was made");
+        let mut text = CellsText::new(room);
+        let widths = write(&mut text);
+        let end = at + text.len();
+        self.cells.truncate(end);
         for (column, width) in (first..).zip(widths) {
             self.widen(column, width);
         }

@@ -41,33 +41,36 @@ impl Padded {
     }
 }
 
-/// A few cells' text, each after its length (two bytes), made in place in a
-/// fixed buffer and appended in one copy of fixed size: cheaper than
-/// formatting pieces and copying each.
+/// The room a [`CellsText`] writes in: [`CELLS_TEXT`] and what the copies
+/// of fixed size write past the text.
+pub(super) const ROOM: usize = CELLS_TEXT + U64_DIGITS + 4;
+
+/// A few cells' text, each after its length (two bytes), made in place
+/// where they are kept (the table's buffer, made room in): cheaper than
+/// formatting pieces and copying each, and than making them apart to copy
+/// them, which reads them back before their stores have landed.
 ///
 /// Every run of cells made here is shorter than [`CELLS_TEXT`] by
 /// construction (numbers have at most 20 digits), with room past its end
 /// for the fixed-size copies of [`CellsText::number`],
 /// [`CellsText::octet`] and [`CellsText::name`].
-pub(super) struct CellsText {
-    bytes: [u8; CELLS_TEXT + U64_DIGITS + 4],
+pub(super) struct CellsText<'a> {
+    bytes: &'a mut [u8; ROOM],
     len: usize,
 }
 
-impl CellsText {
-    /// No cells yet.
-    pub(super) fn new() -> CellsText {
+impl<'a> CellsText<'a> {
+    /// No cells yet, to be made at the start of `room`.
+    pub(super) fn new(room: &'a mut [u8; ROOM]) -> CellsText<'a> {
         CellsText {
-            bytes: [0; CELLS_TEXT + U64_DIGITS + 4],
+            bytes: room,
             len: 0,
         }
     }
 
-    /// Appends the text to `t`.
-    pub(super) fn append_to(&self, t: &mut Vec<u8>) {
-        let end = t.len() + self.len;
-        t.extend_from_slice(&self.bytes[..CELLS_TEXT]);
-        t.truncate(end);
+    /// The length of the text made.
+    pub(super) fn len(&self) -> usize {
+        self.len
     }
 
     /// Appends a cell as `write` makes it, after its length, and returns
@@ -244,12 +247,12 @@ pub(super) mod tests {
 
     /// The text of the cell `write` makes, checked to follow its length.
     pub(crate) fn cell_text(write: impl FnOnce(&mut CellsText)) -> String {
-        let mut text = CellsText::new();
+        let mut room = [0; ROOM];
+        let mut text = CellsText::new(&mut room);
         let len = text.cell(write);
-        let mut out = Vec::new();
-        text.append_to(&mut out);
-        assert_eq!(out[..2], (len as u16).to_le_bytes());
-        String::from_utf8(out[2..].to_vec()).unwrap()
+        let end = text.len();
+        assert_eq!(room[..2], (len as u16).to_le_bytes());
+        String::from_utf8(room[2..end].to_vec()).unwrap()
     }
 
     /// Numbers around every power of ten, and the extremes.
@@ -354,7 +357,8 @@ pub(super) mod tests {
             addr: IpAddr::V6(Ipv6Addr::from(u128::MAX)),
             port: u16::MAX,
         };
-        let mut ends = CellsText::new();
+        let (mut ends_room, mut figures_room) = ([0; ROOM], [0; ROOM]);
+        let mut ends = CellsText::new(&mut ends_room);
         assert_eq!(ends.cell(|c| c.endpoint(&widest)), 47);
         ends.cell(|c| c.endpoint(&widest));
         // The longest names, copied whole as the table copies them.
@@ -365,7 +369,7 @@ pub(super) mod tests {
             let longest = names.iter().max_by_key(|n| n.len).unwrap();
             ends.cell(|c| c.name(longest));
         }
-        let mut figures = CellsText::new();
+        let mut figures = CellsText::new(&mut figures_room);
         for _ in 0..2 {
             figures.cell(|c| c.millis(Some(u64::MAX)));
         }
