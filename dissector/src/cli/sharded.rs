@@ -2,8 +2,9 @@
 //! N threads. The calling thread reads and decodes every record once and
 //! hands each TCP segment, in batches, to the thread that tracks its shard of
 //! the connections (by the hash of its flow key, so both directions meet).
-//! The verdicts are then numbered in order of their first frame, which is the
-//! numbering one thread gives.
+//! The connections are then numbered in order of their first frame, which is
+//! the numbering one thread gives; each shard keeps only their rows of the
+//! table until then (or, for JSON, their verdicts).
 //!
 //! Time is the capture's: each segment carries the latest timestamp of all
 //! the TCP segments read up to it, whatever their shard, and a shard's
@@ -116,23 +117,72 @@ pub fn run(r: &ShardedRun<'_>) -> Result<(), Failure> {
         }
     }
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    let verdicts = numbered_in_first_frame_order(parts);
     match r.format {
         ConnsFormat::Table => {
-            let mut table = Table::new();
-            for v in verdicts {
-                table.push(&v);
-            }
-            table.write(&mut out)?;
+            let tables = parts.into_iter().filter_map(Kept::into_rows).collect();
+            Table::write_merged(tables, &mut out)?;
         }
         ConnsFormat::Json => {
-            for v in verdicts {
+            let parts = parts.into_iter().filter_map(Kept::into_verdicts).collect();
+            for v in numbered_in_first_frame_order(parts) {
                 json::write_verdict(&mut out, &v)?;
             }
         }
     }
     out.flush()?;
     failure.map_or(Ok(()), Err)
+}
+
+/// What a shard keeps of its connections until the capture is over.
+enum Kept {
+    /// Their rows of the table, each under its first frame: a row is a
+    /// fraction of a verdict's size.
+    Rows(Table),
+    /// Their verdicts.
+    Verdicts(Vec<Verdict>),
+}
+
+impl Kept {
+    /// Nothing yet, for `format`.
+    fn new(format: ConnsFormat) -> Kept {
+        match format {
+            ConnsFormat::Table => Kept::Rows(Table::new()),
+            ConnsFormat::Json => Kept::Verdicts(Vec::new()),
+        }
+    }
+
+    /// Keeps what is shown of `v`.
+    fn push(&mut self, v: Verdict) {
+        match self {
+            Kept::Rows(table) => table.push_keyed(v.first_frame, &v),
+            Kept::Verdicts(verdicts) => verdicts.push(v),
+        }
+    }
+
+    /// The rows, if that is what was kept.
+    fn into_rows(self) -> Option<Table> {
+        match self {
+            Kept::Rows(table) => Some(table),
+            Kept::Verdicts(_) => None,
+        }
+    }
+
+    /// Puts verdicts in order of first frame (rows are put in order as
+    /// they are written).
+    fn order(&mut self) {
+        if let Kept::Verdicts(verdicts) = self {
+            // Verdicts are large: sorted by key, each is moved into place once.
+            verdicts.sort_by_cached_key(|v| v.first_frame);
+        }
+    }
+
+    /// The verdicts, if they were kept.
+    fn into_verdicts(self) -> Option<Vec<Verdict>> {
+        match self {
+            Kept::Rows(_) => None,
+            Kept::Verdicts(verdicts) => Some(verdicts),
+        }
+    }
 }
 
 /// The shards' verdicts, each shard's in order of first frame, merged into
@@ -260,13 +310,13 @@ enum Stop {
 }
 
 /// Tracks the connections of shard `index` from the batches it is handed;
-/// their verdicts, in order of first frame.
+/// what is shown of them.
 fn track(
     r: &ShardedRun<'_>,
     index: usize,
     batches: Receiver<Batch>,
     recycle: Sender<Batch>,
-) -> Result<Vec<Verdict>, Failure> {
+) -> Result<Kept, Failure> {
     let mut tracker = Tracker::new(r.tracker);
     let mut plugins = if index == 0 {
         load_plugins(&r.plugins)
@@ -278,7 +328,7 @@ fn track(
         }
         host
     };
-    let mut verdicts: Vec<Verdict> = Vec::new();
+    let mut kept = Kept::new(r.format);
     for mut batch in batches {
         for step in &batch.steps {
             tracker.advance(step.clock_ns);
@@ -288,7 +338,7 @@ fn track(
             plugins.observe_parts(&annotation, step.segment.src, step.segment.dst, payload);
             for (mut v, _) in tracker.drain_ended() {
                 v.labels = plugins.close(v.conn);
-                verdicts.push(v);
+                kept.push(v);
             }
         }
         batch.steps.clear();
@@ -297,9 +347,8 @@ fn track(
     }
     for (mut v, _) in tracker.finishing() {
         v.labels = plugins.close(v.conn);
-        verdicts.push(v);
+        kept.push(v);
     }
-    // Verdicts are large: sorted by key, each is moved into place once.
-    verdicts.sort_by_cached_key(|v| v.first_frame);
-    Ok(verdicts)
+    kept.order();
+    Ok(kept)
 }

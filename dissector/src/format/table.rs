@@ -20,7 +20,8 @@ use crate::verdict::{CloseKind, OpenKind, Side, Verdict};
 mod cells;
 mod layout;
 
-use cells::{CellsText, Padded};
+use crate::format::digits::{decimal, U64_DIGITS};
+use cells::{CellsText, Padded, ROOM};
 use layout::{Layout, BLOCK};
 
 const HEADERS: [&str; 14] = [
@@ -46,18 +47,24 @@ const RIGHT: [bool; 14] = [
 ];
 
 /// The rows of a table, kept as compact text until they are written in
-/// connection order, with the columns' widths.
+/// order, with the columns' widths.
 ///
-/// Every row's cells are in one buffer, each after its length (two bytes):
-/// a row is about a hundred bytes where a [`Verdict`] is several hundred, so
-/// a capture of many connections can be tabulated in little memory.
+/// Every row's cells but its number are in one buffer, each after its
+/// length (two bytes): a row is about a hundred bytes where a [`Verdict`] is
+/// several hundred, so a capture of many connections can be tabulated in
+/// little memory. The `CONN` cell is written with the line, so that rows can
+/// be numbered when they are written ([`Table::write_merged`]).
 #[derive(Debug, Default)]
 pub struct Table {
-    /// The cells of every row, in the order pushed.
+    /// The cells of every row from `CLIENT` on, in the order pushed.
     cells: Vec<u8>,
-    /// Each row's connection number and where its cells start in `cells`.
+    /// Each row's key (its connection number, or what orders it) and where
+    /// its cells start in `cells`.
     rows: Vec<(u64, usize)>,
+    /// The widths of the columns from `CLIENT` on (the first is unused).
     widths: [usize; 14],
+    /// The largest key.
+    largest: u64,
     with_labels: bool,
 }
 
@@ -83,29 +90,36 @@ impl Table {
         self.rows.is_empty()
     }
 
-    /// Adds a connection's row.
+    /// Adds a connection's row, numbered `v.conn`.
     pub fn push(&mut self, v: &Verdict) {
-        self.rows.push((v.conn, self.cells.len()));
-        let mut ends = CellsText::new();
-        let widths = [
-            ends.cell(|c| c.number(v.conn)),
-            ends.cell(|c| c.endpoint(&v.client)),
-            ends.cell(|c| c.endpoint(&v.server)),
-            ends.cell(|c| c.name(&OPENS[v.facts.open as usize])),
-            ends.cell(|c| c.name(&CLOSES[v.facts.close as usize])),
-            ends.cell(|c| c.name(closer(v.facts.active_closer))),
-        ];
-        self.append(0, &ends, widths);
+        self.push_keyed(v.conn, v);
+    }
+
+    /// Adds a connection's row under `key`: [`Table::write`] numbers it
+    /// `key`, [`Table::write_merged`] places it by `key`.
+    pub fn push_keyed(&mut self, key: u64, v: &Verdict) {
+        self.rows.push((key, self.cells.len()));
+        self.largest = self.largest.max(key);
+        self.append(1, |ends| {
+            [
+                ends.cell(|c| c.endpoint(&v.client)),
+                ends.cell(|c| c.endpoint(&v.server)),
+                ends.cell(|c| c.name(&OPENS[v.facts.open as usize])),
+                ends.cell(|c| c.name(&CLOSES[v.facts.close as usize])),
+                ends.cell(|c| c.name(closer(v.facts.active_closer))),
+            ]
+        });
         let dur = v.end_ns.saturating_sub(v.start_ns);
-        let mut figures = CellsText::new();
-        let widths = [
-            figures.cell(|c| c.millis(v.facts.rtt_syn_synack_us)),
-            figures.cell(|c| c.millis(v.facts.rtt_synack_ack_us)),
-            figures.cell(|c| c.pair(v.c2s.packets, v.s2c.packets)),
-            figures.cell(|c| c.pair(v.c2s.bytes, v.s2c.bytes)),
-            figures.cell(|c| c.thousandths(dur / 1_000_000_000, dur % 1_000_000_000 / 1_000_000)),
-        ];
-        self.append(6, &figures, widths);
+        self.append(6, |figures| {
+            [
+                figures.cell(|c| c.millis(v.facts.rtt_syn_synack_us)),
+                figures.cell(|c| c.millis(v.facts.rtt_synack_ack_us)),
+                figures.cell(|c| c.pair(v.c2s.packets, v.s2c.packets)),
+                figures.cell(|c| c.pair(v.c2s.bytes, v.s2c.bytes)),
+                figures
+                    .cell(|c| c.thousandths(dur / 1_000_000_000, dur % 1_000_000_000 / 1_000_000)),
+            ]
+        });
         self.text_cell(11, v.conn_state);
         let history = if v.history.is_empty() {
             b"-"
@@ -117,10 +131,20 @@ impl Table {
         self.with_labels |= !v.labels.is_empty();
     }
 
-    /// Appends the cells of `text`, the columns' from `first` on, and widens
-    /// those columns to their `widths`.
-    fn append<const N: usize>(&mut self, first: usize, text: &CellsText, widths: [usize; N]) {
-        text.append_to(&mut self.cells);
+    /// Appends the cells `write` makes in place, the columns' from `first`
+    /// on, and widens those columns to the widths it returns.
+    fn append<const N: usize>(
+        &mut self,
+        first: usize,
+        write: impl FnOnce(&mut CellsText<'_>) -> [usize; N],
+    ) {
+        let at = self.cells.len();
+        self.cells.extend_from_slice(&[0; ROOM]);
+        let room = self.cells[at..].first_chunk_mut().expect("room was made");
+        let mut text = CellsText::new(room);
+        let widths = write(&mut text);
+        let end = at + text.len();
+        self.cells.truncate(end);
         for (column, width) in (first..).zip(widths) {
             self.widen(column, width);
         }
@@ -176,28 +200,95 @@ impl Table {
         self.widths[column] = self.widths[column].max(width);
     }
 
-    /// Writes the header and the rows in connection order.
+    /// Ends the cells with a block of bytes, for the copies of fixed size.
+    fn close_cells(&mut self) {
+        self.cells.extend_from_slice(&[0; BLOCK]);
+    }
+
+    /// The cells of the row that starts at `start`.
+    fn row(&self, start: usize) -> &[u8] {
+        &self.cells[start..]
+    }
+
+    /// Writes the header and the rows in order of key, each numbered by its
+    /// key.
     pub fn write(mut self, out: &mut impl Write) -> io::Result<()> {
         sort_rows(&mut self.rows);
-        let columns = if self.with_labels { 14 } else { 13 };
-        for (width, header) in self.widths.iter_mut().zip(HEADERS) {
-            *width = (*width).max(header.len());
+        self.close_cells();
+        let mut widths = self.widths;
+        if !self.rows.is_empty() {
+            widths[0] = decimal_width(self.largest);
         }
-        let layout = Layout::new(self.widths, columns);
-        // Every cell is followed by at least a block's bytes, for the
-        // copies of fixed size.
-        self.cells.extend_from_slice(&[0; BLOCK]);
-        let mut lines = Vec::with_capacity(OUT_CHUNK + 1024);
-        layout.line(&mut lines, &header_row());
-        for &(_, start) in &self.rows {
-            layout.line(&mut lines, &self.cells[start..]);
-            if lines.len() >= OUT_CHUNK {
-                out.write_all(&lines)?;
-                lines.clear();
-            }
-        }
-        out.write_all(&lines)
+        let rows = self.rows.iter().map(|&(key, start)| (key, self.row(start)));
+        write_lines(widths, self.with_labels, rows, out)
     }
+
+    /// Writes the header and the rows of every table, merged in order of
+    /// key and numbered from 0 in that order (keys are unique across the
+    /// tables).
+    pub fn write_merged(mut tables: Vec<Table>, out: &mut impl Write) -> io::Result<()> {
+        let mut widths = [0; 14];
+        let mut with_labels = false;
+        let mut rows = 0;
+        for table in &mut tables {
+            // Rows come nearly in order (connections end about as they
+            // start), which a stable sort finds and uses.
+            table.rows.sort_by_key(|&(key, _)| key);
+            table.close_cells();
+            for (width, &w) in widths.iter_mut().zip(&table.widths) {
+                *width = (*width).max(w);
+            }
+            with_labels |= table.with_labels;
+            rows += table.rows.len();
+        }
+        if rows > 0 {
+            widths[0] = decimal_width(rows as u64 - 1);
+        }
+        let mut heads: Vec<_> = tables.iter().map(|t| t.rows.iter().peekable()).collect();
+        let merged = (0..).map_while(|number| {
+            let (first, _) = heads
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, head)| Some((i, head.peek()?.0)))
+                .min_by_key(|&(_, key)| key)?;
+            let &(_, start) = heads[first].next()?;
+            Some((number, tables[first].row(start)))
+        });
+        write_lines(widths, with_labels, merged, out)
+    }
+}
+
+/// How many digits `n` has in decimal.
+fn decimal_width(n: u64) -> usize {
+    U64_DIGITS - decimal(n).1
+}
+
+/// Writes the header and a line for each row (its number and its other
+/// cells, each row followed by a block of bytes) in columns of `widths`
+/// (from `CLIENT` on; `CONN`'s as wide as the widest number), with the
+/// `LABELS` column when `with_labels`.
+fn write_lines<'a>(
+    mut widths: [usize; 14],
+    with_labels: bool,
+    rows: impl Iterator<Item = (u64, &'a [u8])>,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let columns = if with_labels { 14 } else { 13 };
+    for (width, header) in widths.iter_mut().zip(HEADERS) {
+        *width = (*width).max(header.len());
+    }
+    let layout = Layout::new(widths, columns);
+    let mut lines = Vec::with_capacity(OUT_CHUNK + 1024);
+    layout.line(&mut lines, HEADERS[0].as_bytes(), &header_row());
+    for (number, cells) in rows {
+        let (digits, start) = decimal(number);
+        layout.line(&mut lines, &digits[start..U64_DIGITS], cells);
+        if lines.len() >= OUT_CHUNK {
+            out.write_all(&lines)?;
+            lines.clear();
+        }
+    }
+    out.write_all(&lines)
 }
 
 /// The names of the ways of opening, padded, in `OpenKind`'s order (its
@@ -252,11 +343,11 @@ fn sort_rows(rows: &mut Vec<(u64, usize)>) {
     *rows = placed;
 }
 
-/// The header as a row of cells (each after its length), followed by a
-/// block of zeros.
+/// The header from `CLIENT` on as a row of cells (each after its length),
+/// followed by a block of zeros.
 fn header_row() -> Vec<u8> {
     let mut row = Vec::new();
-    for header in HEADERS {
+    for header in &HEADERS[1..] {
         row.extend_from_slice(&(header.len() as u16).to_le_bytes());
         row.extend_from_slice(header.as_bytes());
     }
@@ -522,5 +613,40 @@ mod tests {
         let mut out = Vec::new();
         write_table(&mut out, &verdicts).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), reference_table(&verdicts));
+    }
+
+    #[test]
+    fn merged_tables_are_numbered_in_order_of_key() {
+        let mut verdicts = Vec::new();
+        for i in 0..1200u64 {
+            let mut v = verdict();
+            // Keys out of order, and no number in a row's own cells.
+            v.first_frame = (i * 7919) % 1201 + 5;
+            v.conn = i % 4;
+            v.c2s.packets = i;
+            v.history = History::new(&"ShAD".repeat(i as usize % 5));
+            if i == 77 {
+                v.labels = vec![("app".to_string(), "ssh".to_string())];
+            }
+            verdicts.push(v);
+        }
+        for shards in [1, 2, 3] {
+            let mut tables: Vec<Table> = (0..shards).map(|_| Table::new()).collect();
+            for (i, v) in verdicts.iter().enumerate() {
+                tables[i * 31 % shards].push_keyed(v.first_frame, v);
+            }
+            let mut out = Vec::new();
+            Table::write_merged(tables, &mut out).unwrap();
+            // The reference: the verdicts in order of key, numbered from 0.
+            let mut numbered = verdicts.clone();
+            numbered.sort_by_key(|v| v.first_frame);
+            for (number, v) in (0..).zip(&mut numbered) {
+                v.conn = number;
+            }
+            assert_eq!(String::from_utf8(out).unwrap(), reference_table(&numbered));
+        }
+        let mut out = Vec::new();
+        Table::write_merged(vec![Table::new(), Table::new()], &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), reference_table(&[]));
     }
 }

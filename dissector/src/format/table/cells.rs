@@ -10,8 +10,8 @@ use crate::format::digits::{decimal, two_digits, HEX_DIGITS, OCTETS, U64_DIGITS}
 
 /// The most a [`CellsText`] holds: the five figures from `SYN>SA ms` to
 /// `DURATION s`, each after its length, are at most 2 + 21 + 2 + 21 + 2 +
-/// 41 + 2 + 41 + 2 + 24 = 158 bytes; the first six columns (a number, two
-/// endpoints and three names) 2 + 20 + 2 × (2 + 47) + 3 × (2 + 12) = 162.
+/// 41 + 2 + 41 + 2 + 24 = 158 bytes; the five from `CLIENT` to `CLOSER` (two
+/// endpoints and three names) 2 × (2 + 47) + 3 × (2 + 12) = 140.
 const CELLS_TEXT: usize = 176;
 
 /// The room of a [`Padded`] name.
@@ -41,33 +41,36 @@ impl Padded {
     }
 }
 
-/// A few cells' text, each after its length (two bytes), made in place in a
-/// fixed buffer and appended in one copy of fixed size: cheaper than
-/// formatting pieces and copying each.
+/// The room a [`CellsText`] writes in: [`CELLS_TEXT`] and what the copies
+/// of fixed size write past the text.
+pub(super) const ROOM: usize = CELLS_TEXT + U64_DIGITS + 4;
+
+/// A few cells' text, each after its length (two bytes), made in place
+/// where they are kept (the table's buffer, made room in): cheaper than
+/// formatting pieces and copying each, and than making them apart to copy
+/// them, which reads them back before their stores have landed.
 ///
 /// Every run of cells made here is shorter than [`CELLS_TEXT`] by
 /// construction (numbers have at most 20 digits), with room past its end
 /// for the fixed-size copies of [`CellsText::number`],
 /// [`CellsText::octet`] and [`CellsText::name`].
-pub(super) struct CellsText {
-    bytes: [u8; CELLS_TEXT + U64_DIGITS + 4],
+pub(super) struct CellsText<'a> {
+    bytes: &'a mut [u8; ROOM],
     len: usize,
 }
 
-impl CellsText {
-    /// No cells yet.
-    pub(super) fn new() -> CellsText {
+impl<'a> CellsText<'a> {
+    /// No cells yet, to be made at the start of `room`.
+    pub(super) fn new(room: &'a mut [u8; ROOM]) -> CellsText<'a> {
         CellsText {
-            bytes: [0; CELLS_TEXT + U64_DIGITS + 4],
+            bytes: room,
             len: 0,
         }
     }
 
-    /// Appends the text to `t`.
-    pub(super) fn append_to(&self, t: &mut Vec<u8>) {
-        let end = t.len() + self.len;
-        t.extend_from_slice(&self.bytes[..CELLS_TEXT]);
-        t.truncate(end);
+    /// The length of the text made.
+    pub(super) fn len(&self) -> usize {
+        self.len
     }
 
     /// Appends a cell as `write` makes it, after its length, and returns
@@ -244,12 +247,12 @@ pub(super) mod tests {
 
     /// The text of the cell `write` makes, checked to follow its length.
     pub(crate) fn cell_text(write: impl FnOnce(&mut CellsText)) -> String {
-        let mut text = CellsText::new();
+        let mut room = [0; ROOM];
+        let mut text = CellsText::new(&mut room);
         let len = text.cell(write);
-        let mut out = Vec::new();
-        text.append_to(&mut out);
-        assert_eq!(out[..2], (len as u16).to_le_bytes());
-        String::from_utf8(out[2..].to_vec()).unwrap()
+        let end = text.len();
+        assert_eq!(room[..2], (len as u16).to_le_bytes());
+        String::from_utf8(room[2..end].to_vec()).unwrap()
     }
 
     /// Numbers around every power of ten, and the extremes.
@@ -354,8 +357,8 @@ pub(super) mod tests {
             addr: IpAddr::V6(Ipv6Addr::from(u128::MAX)),
             port: u16::MAX,
         };
-        let mut ends = CellsText::new();
-        ends.cell(|c| c.number(u64::MAX));
+        let (mut ends_room, mut figures_room) = ([0; ROOM], [0; ROOM]);
+        let mut ends = CellsText::new(&mut ends_room);
         assert_eq!(ends.cell(|c| c.endpoint(&widest)), 47);
         ends.cell(|c| c.endpoint(&widest));
         // The longest names, copied whole as the table copies them.
@@ -366,7 +369,7 @@ pub(super) mod tests {
             let longest = names.iter().max_by_key(|n| n.len).unwrap();
             ends.cell(|c| c.name(longest));
         }
-        let mut figures = CellsText::new();
+        let mut figures = CellsText::new(&mut figures_room);
         for _ in 0..2 {
             figures.cell(|c| c.millis(Some(u64::MAX)));
         }

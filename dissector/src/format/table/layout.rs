@@ -58,16 +58,17 @@ impl Layout {
         }
     }
 
-    /// Appends one line of the cells that begin `row` (each after its
-    /// length, the last followed by a block of bytes), aligned, without
-    /// trailing blanks.
+    /// Appends one line: the `conn` cell (the `CONN` column's), then the
+    /// cells that begin `row` (each after its length, the last followed
+    /// by a block of bytes), aligned, without trailing blanks.
     ///
     /// The line is filled with blanks, and each cell copied to its place; a
     /// short cell is copied as a block, and blanks copied over what the
     /// block brought past its end. No column but the last is narrower than
     /// its cells, and the last is not padded.
-    pub(super) fn line(&self, lines: &mut Vec<u8>, row: &[u8]) {
-        let Some((last, places)) = self.places.split_last() else {
+    pub(super) fn line(&self, lines: &mut Vec<u8>, conn: &[u8], row: &[u8]) {
+        // Tables have 13 or 14 columns.
+        let [first, places @ .., last] = &self.places[..] else {
             return lines.push(b'\n');
         };
         let base = lines.len();
@@ -75,6 +76,8 @@ impl Layout {
         // fills byte by byte.
         lines.extend_from_slice(&self.blanks);
         let line = &mut lines[base..];
+        let start = first.cell_start(conn.len());
+        line[start..start + conn.len()].copy_from_slice(conn);
         let mut at = 0;
         for place in places {
             let Some((cell, len)) = next_cell(row, &mut at) else {
