@@ -161,10 +161,11 @@ impl<'a> TcpHeader<'a> {
     pub fn header_len(&self) -> usize {
         usize::from(self.data_offset()) * 4
     }
-    /// The twelve flag bits.
+    /// The twelve flag bits (from the two bytes apart, so that a caller
+    /// that reads the low eight, or AE, reads one byte).
     #[inline]
     pub fn flags(&self) -> TcpFlags {
-        TcpFlags(self.u16_at(12) & 0x0FFF)
+        TcpFlags(u16::from(self.fixed[12] & 0x0F) << 8 | u16::from(self.fixed[13]))
     }
     /// Window field (unscaled).
     #[inline]
@@ -279,6 +280,20 @@ mod tests {
         assert_eq!(h.options_raw(), &[2, 4, 5, 0xb4]);
         assert_eq!(h.payload_len(), 0);
         assert!(!h.is_truncated());
+    }
+
+    #[test]
+    fn flags_are_the_low_twelve_bits_of_bytes_12_and_13() {
+        let mut bytes = syn();
+        for b12 in 0x50..=0xFF {
+            for b13 in 0..=0xFF {
+                bytes[12] = b12;
+                bytes[13] = b13;
+                let h = TcpHeader::parse(&bytes, bytes.len() + 40).unwrap();
+                let expected = u16::from_be_bytes([b12, b13]) & 0x0FFF;
+                assert_eq!(h.flags().0, expected, "{b12:#x} {b13:#x}");
+            }
+        }
     }
 
     #[test]
