@@ -782,6 +782,68 @@ mod tests {
         }
     }
 
+    /// The walk by the general rule alone: EOL and NOP by their kind, every
+    /// other option by `walk_on`; the items and the padding.
+    fn general_walk(bytes: &[u8], cut: bool) -> (Vec<Item<'_>>, &[u8]) {
+        let (mut items, mut rest) = (Vec::new(), bytes);
+        while let Some((&kind, after_kind)) = rest.split_first() {
+            match kind {
+                0 => {
+                    items.push(Ok(TcpOption::Eol));
+                    return (items, after_kind);
+                }
+                1 => {
+                    items.push(Ok(TcpOption::Nop));
+                    rest = after_kind;
+                }
+                _ => {
+                    let offset = bytes.len() - rest.len();
+                    let (item, after) = OptionIter::walk_on(kind, after_kind, offset, cut);
+                    items.push(item);
+                    rest = after;
+                }
+            }
+        }
+        (items, &[])
+    }
+
+    #[test]
+    fn the_walk_reads_random_options_as_the_general_rule_reads_them() {
+        // Bytes drawn mostly from the kinds and lengths the walk's own arms
+        // take (right, wrong, and running past the end), in random orders
+        // and lengths: the items, the padding and the offsets must be the
+        // general rule's.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut draw = move |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        const COMMON: [u8; 16] = [0, 1, 2, 3, 4, 5, 8, 10, 18, 19, 26, 30, 34, 2, 4, 1];
+        for _ in 0..200_000 {
+            let len = draw(41) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match draw(4) {
+                    0 => draw(256) as u8,
+                    _ => COMMON[draw(16) as usize],
+                })
+                .collect();
+            for cut in [false, true] {
+                let mut walk = if cut {
+                    OptionIter::new_cut(&bytes)
+                } else {
+                    OptionIter::new(&bytes)
+                };
+                let items: Vec<_> = walk.by_ref().collect();
+                let (general, padding) = general_walk(&bytes, cut);
+                assert_eq!(items, general, "{bytes:?} cut {cut}");
+                assert_eq!(walk.padding_seen(), padding, "{bytes:?} cut {cut}");
+                assert_eq!(walk.next(), None, "{bytes:?} cut {cut}");
+            }
+        }
+    }
+
     #[test]
     fn every_input_terminates_without_panicking() {
         // Exhaustive over short inputs: each step advances, so the walk ends.
