@@ -152,20 +152,22 @@ impl<'a> TcpHeader<'a> {
         self.u32_at(8)
     }
     /// Data offset: the header length in 32-bit words (5 to 15).
+    ///
+    /// Read from the same 16-bit word as the flags, which lets a caller that
+    /// reads both (as the dissector does) load the word once.
     #[inline]
     pub fn data_offset(&self) -> u8 {
-        self.fixed[12] >> 4
+        (self.u16_at(12) >> 12) as u8
     }
     /// Header length in bytes, as the data offset gives it.
     #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(self.data_offset()) * 4
     }
-    /// The twelve flag bits (from the two bytes apart, so that a caller
-    /// that reads the low eight, or AE, reads one byte).
+    /// The twelve flag bits.
     #[inline]
     pub fn flags(&self) -> TcpFlags {
-        TcpFlags(u16::from(self.fixed[12] & 0x0F) << 8 | u16::from(self.fixed[13]))
+        TcpFlags(self.u16_at(12) & 0x0FFF)
     }
     /// Window field (unscaled).
     #[inline]
@@ -283,7 +285,7 @@ mod tests {
     }
 
     #[test]
-    fn flags_are_the_low_twelve_bits_of_bytes_12_and_13() {
+    fn data_offset_and_flags_share_bytes_12_and_13() {
         let mut bytes = syn();
         for b12 in 0x50..=0xFF {
             for b13 in 0..=0xFF {
@@ -292,6 +294,7 @@ mod tests {
                 let h = TcpHeader::parse(&bytes, bytes.len() + 40).unwrap();
                 let expected = u16::from_be_bytes([b12, b13]) & 0x0FFF;
                 assert_eq!(h.flags().0, expected, "{b12:#x} {b13:#x}");
+                assert_eq!(h.data_offset(), b12 >> 4, "{b12:#x} {b13:#x}");
             }
         }
     }
