@@ -152,9 +152,12 @@ impl<'a> TcpHeader<'a> {
         self.u32_at(8)
     }
     /// Data offset: the header length in 32-bit words (5 to 15).
+    ///
+    /// Read from the same 16-bit word as the flags, which lets a caller that
+    /// reads both (as the dissector does) load the word once.
     #[inline]
     pub fn data_offset(&self) -> u8 {
-        self.fixed[12] >> 4
+        (self.u16_at(12) >> 12) as u8
     }
     /// Header length in bytes, as the data offset gives it.
     #[inline]
@@ -279,6 +282,21 @@ mod tests {
         assert_eq!(h.options_raw(), &[2, 4, 5, 0xb4]);
         assert_eq!(h.payload_len(), 0);
         assert!(!h.is_truncated());
+    }
+
+    #[test]
+    fn data_offset_and_flags_share_bytes_12_and_13() {
+        let mut bytes = syn();
+        for b12 in 0x50..=0xFF {
+            for b13 in 0..=0xFF {
+                bytes[12] = b12;
+                bytes[13] = b13;
+                let h = TcpHeader::parse(&bytes, bytes.len() + 40).unwrap();
+                let expected = u16::from_be_bytes([b12, b13]) & 0x0FFF;
+                assert_eq!(h.flags().0, expected, "{b12:#x} {b13:#x}");
+                assert_eq!(h.data_offset(), b12 >> 4, "{b12:#x} {b13:#x}");
+            }
+        }
     }
 
     #[test]

@@ -295,33 +295,42 @@ impl<'a> OptionIter<'a> {
         self.padding
     }
 
-    /// Ends the walk at an option that cannot be read: the kind is the last
-    /// byte (`len` is `None`), the length is below 2, or it runs past the bytes.
+    /// Reads an option of kind `kind` (neither EOL nor NOP) at `offset` from
+    /// the bytes after its kind byte: any kind, and any length, right or
+    /// wrong. Returns the item and the bytes after the option (none when the
+    /// walk ends there).
+    ///
+    /// It takes plain values, not the walk: a walk lent to a call that is
+    /// not inlined would have to live in memory, not in registers.
     #[inline]
-    fn unreadable(&mut self, kind: u8, len: Option<u8>) -> MalformedOption {
-        let remaining = std::mem::take(&mut self.rest).len();
-        MalformedOption::unreadable(self.total - remaining, kind, len, remaining, self.cut)
-    }
-
-    /// Reads an option of kind `kind` (neither EOL nor NOP) from the bytes
-    /// after its kind byte: any kind, and any length, right or wrong.
-    #[inline]
-    fn walk_on(&mut self, kind: u8, after_kind: &'a [u8]) -> Item<'a> {
+    fn walk_on(kind: u8, after_kind: &'a [u8], offset: usize, cut: bool) -> (Item<'a>, &'a [u8]) {
         match *after_kind {
             [len, ..] if len >= 2 && usize::from(len) <= after_kind.len() + 1 => {
                 let (value, after) = after_kind[1..].split_at(usize::from(len) - 2);
-                self.rest = after;
-                match typed(kind, value) {
-                    Some(option) => Ok(option),
-                    None => {
-                        let offset = self.total - self.rest.len() - usize::from(len);
-                        Err(MalformedOption::wrong_length(offset, kind, value))
-                    }
-                }
+                let item = typed(kind, value)
+                    .ok_or_else(|| MalformedOption::wrong_length(offset, kind, value));
+                (item, after)
             }
-            [] => Err(self.unreadable(kind, None)),
-            [len, ..] => Err(self.unreadable(kind, Some(len))),
+            [] => {
+                let item = MalformedOption::unreadable(offset, kind, None, 1, cut);
+                (Err(item), &[])
+            }
+            [len, ..] => {
+                let remaining = after_kind.len() + 1;
+                let item = MalformedOption::unreadable(offset, kind, Some(len), remaining, cut);
+                (Err(item), &[])
+            }
         }
+    }
+
+    /// Walks on by the general rule from an option of kind `kind` (neither
+    /// EOL nor NOP), given the bytes after its kind byte.
+    #[inline(always)]
+    fn walk_on_from(&mut self, kind: u8, after_kind: &'a [u8]) -> Option<Item<'a>> {
+        let offset = self.total - after_kind.len() - 1;
+        let (item, after) = Self::walk_on(kind, after_kind, offset, self.cut);
+        self.rest = after;
+        Some(item)
     }
 }
 
@@ -380,44 +389,48 @@ impl<'a> Iterator for OptionIter<'a> {
 
     #[inline(always)]
     fn next(&mut self) -> Option<Item<'a>> {
-        let rest = self.rest;
-        let (&kind, after_kind) = rest.split_first()?;
         // The options of nearly every segment, each matched with the
         // lengths its kind allows and returned from its own arm, so that a
         // caller's match on the option compiles to a jump straight to its
-        // arm; any other kind or length takes `walk_on`.
-        let option = match (kind, after_kind) {
-            (1, _) => {
-                self.rest = after_kind;
+        // arm; any other kind or length takes `walk_on`. The patterns hold
+        // the kind byte too, so that the walk carries one slice from option
+        // to option (not also the bytes after the kind).
+        let rest = self.rest;
+        let &kind = rest.first()?;
+        let option = match (kind, rest) {
+            (1, &[_, ref after @ ..]) => {
+                self.rest = after;
                 TcpOption::Nop
             }
-            (8, &[10, a0, a1, a2, a3, b0, b1, b2, b3, ref after @ ..]) => {
+            (8, &[_, 10, a0, a1, a2, a3, b0, b1, b2, b3, ref after @ ..]) => {
                 self.rest = after;
                 TcpOption::Timestamps {
                     tsval: u32::from_be_bytes([a0, a1, a2, a3]),
                     tsecr: u32::from_be_bytes([b0, b1, b2, b3]),
                 }
             }
-            (2, &[4, hi, lo, ref after @ ..]) => {
+            (2, &[_, 4, hi, lo, ref after @ ..]) => {
                 self.rest = after;
                 TcpOption::Mss(u16::from_be_bytes([hi, lo]))
             }
-            (3, &[3, shift, ref after @ ..]) => {
+            (3, &[_, 3, shift, ref after @ ..]) => {
                 self.rest = after;
                 TcpOption::WindowScale(shift)
             }
-            (4, &[2, ref after @ ..]) => {
+            (4, &[_, 2, ref after @ ..]) => {
                 self.rest = after;
                 TcpOption::SackPermitted
             }
-            (5, &[len @ (10 | 18 | 26 | 34), ref value_on @ ..])
+            (5, &[_, len @ (10 | 18 | 26 | 34), ref value_on @ ..])
                 if usize::from(len) - 2 <= value_on.len() =>
             {
                 let (raw, after) = value_on.split_at(usize::from(len) - 2);
                 self.rest = after;
                 TcpOption::Sack(SackBlocks { raw })
             }
-            (30, &[len @ 3..=255, ref value_on @ ..]) if usize::from(len) - 2 <= value_on.len() => {
+            (30, &[_, len @ 3..=255, ref value_on @ ..])
+                if usize::from(len) - 2 <= value_on.len() =>
+            {
                 let (data, after) = value_on.split_at(usize::from(len) - 2);
                 self.rest = after;
                 TcpOption::Mptcp {
@@ -425,19 +438,17 @@ impl<'a> Iterator for OptionIter<'a> {
                     data,
                 }
             }
-            (19, &[18, ref value_on @ ..]) => match value_on.split_first_chunk() {
-                Some((digest, after)) => {
-                    self.rest = after;
-                    TcpOption::Md5Signature(digest)
-                }
-                None => return Some(self.walk_on(kind, after_kind)),
-            },
-            (0, padding) => {
+            (19, &[_, 18, ref value_on @ ..]) if value_on.len() >= 16 => {
+                let (digest, after) = value_on.split_first_chunk().expect("the guard");
+                self.rest = after;
+                TcpOption::Md5Signature(digest)
+            }
+            (0, &[_, ref padding @ ..]) => {
                 self.padding = padding;
                 self.rest = &[];
                 TcpOption::Eol
             }
-            _ => return Some(self.walk_on(kind, after_kind)),
+            _ => return self.walk_on_from(kind, &rest[1..]),
         };
         Some(Ok(option))
     }
@@ -767,6 +778,68 @@ mod tests {
                 let general = typed(option[0], &option[2..]).map(Ok);
                 assert_eq!(walk.next(), general, "{option:?}");
                 assert_eq!(walk.rest, tail, "{option:?}");
+            }
+        }
+    }
+
+    /// The walk by the general rule alone: EOL and NOP by their kind, every
+    /// other option by `walk_on`; the items and the padding.
+    fn general_walk(bytes: &[u8], cut: bool) -> (Vec<Item<'_>>, &[u8]) {
+        let (mut items, mut rest) = (Vec::new(), bytes);
+        while let Some((&kind, after_kind)) = rest.split_first() {
+            match kind {
+                0 => {
+                    items.push(Ok(TcpOption::Eol));
+                    return (items, after_kind);
+                }
+                1 => {
+                    items.push(Ok(TcpOption::Nop));
+                    rest = after_kind;
+                }
+                _ => {
+                    let offset = bytes.len() - rest.len();
+                    let (item, after) = OptionIter::walk_on(kind, after_kind, offset, cut);
+                    items.push(item);
+                    rest = after;
+                }
+            }
+        }
+        (items, &[])
+    }
+
+    #[test]
+    fn the_walk_reads_random_options_as_the_general_rule_reads_them() {
+        // Bytes drawn mostly from the kinds and lengths the walk's own arms
+        // take (right, wrong, and running past the end), in random orders
+        // and lengths: the items, the padding and the offsets must be the
+        // general rule's.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut draw = move |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        const COMMON: [u8; 16] = [0, 1, 2, 3, 4, 5, 8, 10, 18, 19, 26, 30, 34, 2, 4, 1];
+        for _ in 0..200_000 {
+            let len = draw(41) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match draw(4) {
+                    0 => draw(256) as u8,
+                    _ => COMMON[draw(16) as usize],
+                })
+                .collect();
+            for cut in [false, true] {
+                let mut walk = if cut {
+                    OptionIter::new_cut(&bytes)
+                } else {
+                    OptionIter::new(&bytes)
+                };
+                let items: Vec<_> = walk.by_ref().collect();
+                let (general, padding) = general_walk(&bytes, cut);
+                assert_eq!(items, general, "{bytes:?} cut {cut}");
+                assert_eq!(walk.padding_seen(), padding, "{bytes:?} cut {cut}");
+                assert_eq!(walk.next(), None, "{bytes:?} cut {cut}");
             }
         }
     }
