@@ -14,7 +14,7 @@ use crate::format::{json, text};
 use crate::pipeline::{Pipeline, Skipped, Tracked};
 use crate::plugin_host::PluginHost;
 use crate::tracker::TrackerConfig;
-use crate::verdict::Verdict;
+use crate::verdict::{PackedVerdict, Verdict};
 
 use super::args::{ConnsFormat, PacketFormat};
 use super::filter::BpfFilter;
@@ -83,27 +83,33 @@ pub fn load_plugins(paths: &[std::path::PathBuf]) -> PluginHost {
     host
 }
 
-/// Verdicts kept until they can be printed in connection order.
+/// Verdicts kept until they can be printed in connection order. One long
+/// connection holds back every later one (a whole capture's worth may
+/// wait), so those that wait are packed.
 #[derive(Debug, Default)]
 struct ConnOrder {
     /// Ended connections not yet printed, by number.
-    pending: BTreeMap<u64, Verdict>,
+    pending: BTreeMap<u64, PackedVerdict>,
     /// The next connection number to print.
     next: u64,
 }
 
 impl ConnOrder {
-    fn push(&mut self, v: Verdict) {
-        self.pending.insert(v.conn, v);
-    }
-
-    /// The verdicts that can be printed now: those from `next` on with no gap.
-    fn ready(&mut self) -> impl Iterator<Item = Verdict> + '_ {
-        std::iter::from_fn(move || {
-            let v = self.pending.remove(&self.next)?;
+    /// Takes `v` in; the verdicts that can be printed now, in order: `v`
+    /// (unpacked, if it is next) and those that waited behind it.
+    fn push(&mut self, v: Verdict) -> impl Iterator<Item = Verdict> + '_ {
+        let now = if v.conn == self.next {
             self.next += 1;
             Some(v)
-        })
+        } else {
+            self.pending.insert(v.conn, PackedVerdict::pack(v));
+            None
+        };
+        now.into_iter().chain(std::iter::from_fn(move || {
+            let waited = self.pending.remove(&self.next)?;
+            self.next += 1;
+            Some(waited.unpack())
+        }))
     }
 }
 
@@ -351,8 +357,7 @@ impl Shown<'_, '_> {
         }
         match self.settings.mode {
             Mode::Conns(ConnsFormat::Json) => {
-                self.order.push(v);
-                for v in self.order.ready() {
+                for v in self.order.push(v) {
                     json::write_verdict(self.out, &v)?;
                 }
             }
@@ -426,13 +431,13 @@ mod tests {
     fn verdicts_come_out_in_connection_order() {
         let mut order = ConnOrder::default();
         let v = |conn| Verdict { conn, ..sample() };
-        order.push(v(1));
-        assert_eq!(order.ready().count(), 0);
-        order.push(v(0));
-        assert_eq!(order.ready().map(|v| v.conn).collect::<Vec<_>>(), [0, 1]);
-        order.push(v(3));
-        order.push(v(2));
-        assert_eq!(order.ready().map(|v| v.conn).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(order.push(v(1)).count(), 0);
+        let conns = |o: &mut ConnOrder, conn| o.push(v(conn)).map(|v| v.conn).collect::<Vec<_>>();
+        assert_eq!(conns(&mut order, 0), [0, 1]);
+        assert_eq!(conns(&mut order, 3), []);
+        assert_eq!(conns(&mut order, 2), [2, 3]);
+        assert_eq!(conns(&mut order, 4), [4]);
+        assert!(order.pending.is_empty());
     }
 
     fn sample() -> Verdict {
