@@ -6,7 +6,7 @@ use crate::annotation::{EndpointStates, Role, RoleSet};
 
 mod packed;
 
-pub use packed::PackedVerdict;
+pub use packed::{Packed, PackedVerdicts};
 
 /// How the connection opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

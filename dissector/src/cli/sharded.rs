@@ -29,7 +29,7 @@ use crate::pipeline::{segment_of, tcp_of};
 use crate::plugin_host::PluginHost;
 use crate::segment::Segment;
 use crate::tracker::{Tracker, TrackerConfig};
-use crate::verdict::{PackedVerdict, Verdict};
+use crate::verdict::{Packed, PackedVerdicts, Verdict};
 
 use super::args::ConnsFormat;
 use super::filter::BpfFilter;
@@ -139,7 +139,7 @@ enum Kept {
     /// fraction of a verdict's size.
     Rows(Table),
     /// Their verdicts, packed, each under its first frame.
-    Verdicts(Vec<(u64, PackedVerdict)>),
+    Verdicts(PackedVerdicts, Vec<(u64, Packed)>),
 }
 
 impl Kept {
@@ -147,7 +147,7 @@ impl Kept {
     fn new(format: ConnsFormat) -> Kept {
         match format {
             ConnsFormat::Table => Kept::Rows(Table::new()),
-            ConnsFormat::Json => Kept::Verdicts(Vec::new()),
+            ConnsFormat::Json => Kept::Verdicts(PackedVerdicts::default(), Vec::new()),
         }
     }
 
@@ -155,7 +155,7 @@ impl Kept {
     fn push(&mut self, v: Verdict) {
         match self {
             Kept::Rows(table) => table.push_keyed(v.first_frame, &v),
-            Kept::Verdicts(verdicts) => verdicts.push((v.first_frame, PackedVerdict::pack(v))),
+            Kept::Verdicts(packed, places) => places.push((v.first_frame, packed.pack(v))),
         }
     }
 
@@ -163,23 +163,23 @@ impl Kept {
     fn into_rows(self) -> Option<Table> {
         match self {
             Kept::Rows(table) => Some(table),
-            Kept::Verdicts(_) => None,
+            Kept::Verdicts(..) => None,
         }
     }
 
     /// Puts verdicts in order of first frame (rows are put in order as
     /// they are written).
     fn order(&mut self) {
-        if let Kept::Verdicts(verdicts) = self {
-            verdicts.sort_by_key(|&(first_frame, _)| first_frame);
+        if let Kept::Verdicts(_, places) = self {
+            places.sort_by_key(|&(first_frame, _)| first_frame);
         }
     }
 
     /// The verdicts, if they were kept.
-    fn into_verdicts(self) -> Option<Vec<(u64, PackedVerdict)>> {
+    fn into_verdicts(self) -> Option<(PackedVerdicts, Vec<(u64, Packed)>)> {
         match self {
             Kept::Rows(_) => None,
-            Kept::Verdicts(verdicts) => Some(verdicts),
+            Kept::Verdicts(packed, places) => Some((packed, places)),
         }
     }
 }
@@ -187,20 +187,21 @@ impl Kept {
 /// The shards' verdicts, each shard's in order of first frame, merged into
 /// that order and numbered from 0, the numbering one thread gives.
 fn numbered_in_first_frame_order(
-    parts: Vec<Vec<(u64, PackedVerdict)>>,
+    parts: Vec<(PackedVerdicts, Vec<(u64, Packed)>)>,
 ) -> impl Iterator<Item = Verdict> {
     let mut heads: Vec<_> = parts
         .into_iter()
-        .map(|p| p.into_iter().peekable())
+        .map(|(packed, places)| (packed, places.into_iter().peekable()))
         .collect();
     (0..).map_while(move |number| {
         let (first, _) = heads
             .iter_mut()
             .enumerate()
-            .filter_map(|(i, head)| Some((i, head.peek()?.0)))
+            .filter_map(|(i, (_, places))| Some((i, places.peek()?.0)))
             .min_by_key(|&(_, frame)| frame)?;
-        let (_, packed) = heads[first].next()?;
-        let mut v = packed.unpack();
+        let (packed, places) = &mut heads[first];
+        let (_, at) = places.next()?;
+        let mut v = packed.unpack(at);
         v.conn = number;
         Some(v)
     })

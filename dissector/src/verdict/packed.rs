@@ -1,6 +1,7 @@
-//! A verdict packed into a few dozen bytes, for the verdicts `conns --format
-//! json` keeps until they can be written in connection order (one long
-//! connection holds back every later one; a whole capture's worth may wait).
+//! Verdicts packed into a few dozen bytes each, for the verdicts `conns
+//! --format json` keeps until they can be written in connection order (one
+//! long connection holds back every later one; a whole capture's worth may
+//! wait).
 //!
 //! The bytes: eight bytes of flags and small fields (which options are
 //! there, the kinds, the states, the roles), then the numbers as LEB128
@@ -10,6 +11,7 @@
 //! verdict's types (the core crate's `Endpoint` among them) have no serde
 //! derives to hand a binary format, and the format is this module's only.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use synack_core::flow::Endpoint;
@@ -17,18 +19,89 @@ use synack_core::flow::Endpoint;
 use super::{CloseKind, ConnectionFacts, Counters, History, OpenKind, Side, SideOptions, Verdict};
 use crate::annotation::{EndpointStates, Role, RoleSet, TcpState};
 
-/// A verdict kept in little room until it is shown;
-/// [`PackedVerdict::unpack`] gives back the verdict packed.
-#[derive(Debug)]
-pub struct PackedVerdict(Packing);
+/// Verdicts packed one after another in chunks, until they are shown; the
+/// oldest chunks are freed once every verdict in them has been taken out
+/// (verdicts end roughly in the order they are shown). A verdict
+/// costs its bytes (about 73 for IPv4) and its [`Packed`] place, not an
+/// allocation of its own.
+#[derive(Debug, Default)]
+pub struct PackedVerdicts {
+    /// The chunks, oldest first.
+    chunks: VecDeque<Chunk>,
+    /// The number of `chunks[0]` (chunks are numbered as they are made,
+    /// wrapping).
+    first: u32,
+    /// Room to pack a verdict in before it is copied into a chunk.
+    scratch: Vec<u8>,
+}
 
 #[derive(Debug)]
-enum Packing {
-    /// The verdict's fields as bytes.
-    Bytes(Box<[u8]>),
+struct Chunk {
+    bytes: Vec<u8>,
+    /// Verdicts in it not yet taken out.
+    live: u32,
+}
+
+/// Where [`PackedVerdicts::pack`] put a verdict, to take it out of the
+/// same store.
+#[derive(Debug)]
+pub struct Packed(Place);
+
+#[derive(Debug)]
+enum Place {
+    /// At `start` in chunk number `chunk`.
+    Bytes { chunk: u32, start: u32 },
     /// A verdict whose `conn_state` is none of [`CONN_STATES`] (which the
     /// bytes name by number), kept whole.
     Whole(Box<Verdict>),
+}
+
+/// A chunk's room (a longer verdict has a chunk of its own size).
+const CHUNK_LEN: usize = 64 * 1024;
+
+impl PackedVerdicts {
+    /// Packs `v`; where it is, to take it out.
+    pub fn pack(&mut self, v: Verdict) -> Packed {
+        let Some(state) = CONN_STATES.iter().position(|&s| s == v.conn_state) else {
+            return Packed(Place::Whole(Box::new(v)));
+        };
+        self.scratch.clear();
+        pack(&v, state as u8, &mut self.scratch);
+        let len = self.scratch.len();
+        let fits = |c: &Chunk| c.bytes.capacity() - c.bytes.len() >= len;
+        if !self.chunks.back().is_some_and(fits) {
+            self.chunks.push_back(Chunk {
+                bytes: Vec::with_capacity(CHUNK_LEN.max(len)),
+                live: 0,
+            });
+        }
+        let index = self.chunks.len() - 1;
+        let chunk = self.chunks.back_mut().expect("a chunk with room");
+        let start = u32::try_from(chunk.bytes.len()).expect("a chunk under 4 GiB");
+        chunk.bytes.extend_from_slice(&self.scratch);
+        chunk.live += 1;
+        Packed(Place::Bytes {
+            chunk: self.first.wrapping_add(index as u32),
+            start,
+        })
+    }
+
+    /// Takes the verdict at `at` out, and frees the oldest chunks if it was
+    /// the last in them.
+    pub fn unpack(&mut self, at: Packed) -> Verdict {
+        let (chunk, start) = match at.0 {
+            Place::Bytes { chunk, start } => (chunk, start),
+            Place::Whole(v) => return *v,
+        };
+        let chunk = &mut self.chunks[chunk.wrapping_sub(self.first) as usize];
+        let v = unpack(&chunk.bytes[start as usize..]);
+        chunk.live -= 1;
+        while self.chunks.front().is_some_and(|c| c.live == 0) {
+            self.chunks.pop_front();
+            self.first = self.first.wrapping_add(1);
+        }
+        v
+    }
 }
 
 /// Every `conn_state` a verdict carries: Zeek's, and "" without Zeek's model.
@@ -65,28 +138,7 @@ const TCP_STATES: [TcpState; 11] = [
     TcpState::Closed,
 ];
 
-/// Room for most verdicts' bytes (IPv4, a short history, no labels).
-const USUAL_LEN: usize = 96;
-
-impl PackedVerdict {
-    /// Packs `v`.
-    pub fn pack(v: Verdict) -> PackedVerdict {
-        match CONN_STATES.iter().position(|&s| s == v.conn_state) {
-            Some(state) => PackedVerdict(Packing::Bytes(pack(&v, state as u8))),
-            None => PackedVerdict(Packing::Whole(Box::new(v))),
-        }
-    }
-
-    /// The verdict packed.
-    pub fn unpack(self) -> Verdict {
-        match self.0 {
-            Packing::Bytes(bytes) => unpack(&bytes),
-            Packing::Whole(v) => *v,
-        }
-    }
-}
-
-/// Bit of the first byte: the client's address is IPv6.
+/// Bits of the first byte (as `pack` sets them): the client's address is IPv6.
 const CLIENT_V6: u8 = 1;
 /// The server's address is IPv6.
 const SERVER_V6: u8 = 1 << 1;
@@ -99,20 +151,22 @@ const CLIENT_MSS: u8 = 1 << 4;
 /// The client offered a window scale (the server's: `<< 2`).
 const CLIENT_WSCALE: u8 = 1 << 5;
 
-fn pack(v: &Verdict, conn_state: u8) -> Box<[u8]> {
+/// Appends `v`'s bytes to `out`.
+fn pack(v: &Verdict, conn_state: u8, out: &mut Vec<u8>) {
     let f = &v.facts;
     let (c, s) = (&f.client_options, &f.server_options);
-    let options = |o: &SideOptions| {
-        u8::from(o.mss.is_some()) * CLIENT_MSS | u8::from(o.wscale.is_some()) * CLIENT_WSCALE
-    };
-    let flags = u8::from(v.client.addr.is_ipv6()) * CLIENT_V6
-        | u8::from(v.server.addr.is_ipv6()) * SERVER_V6
-        | u8::from(f.rtt_syn_synack_us.is_some()) * RTT_SYN_SYNACK
-        | u8::from(f.rtt_synack_ack_us.is_some()) * RTT_SYNACK_ACK
-        | options(c)
-        | options(s) << 2;
+    let flags = flag_bits([
+        v.client.addr.is_ipv6(),
+        v.server.addr.is_ipv6(),
+        f.rtt_syn_synack_us.is_some(),
+        f.rtt_synack_ack_us.is_some(),
+        c.mss.is_some(),
+        c.wscale.is_some(),
+        s.mss.is_some(),
+        s.wscale.is_some(),
+    ]);
     let closer = f.active_closer.map_or(0, |side| side as u8 + 1);
-    let mut p = Packer(Vec::with_capacity(USUAL_LEN));
+    let p = &mut Packer(out);
     p.0.extend_from_slice(&[
         flags,
         f.open as u8 | (f.close as u8) << 3 | closer << 6,
@@ -161,9 +215,9 @@ fn pack(v: &Verdict, conn_state: u8) -> Box<[u8]> {
         p.text(name.as_bytes());
         p.text(value.as_bytes());
     }
-    p.0.into_boxed_slice()
 }
 
+/// The verdict whose bytes `bytes` begin with.
 fn unpack(bytes: &[u8]) -> Verdict {
     let (head, rest) = bytes.split_at(8);
     let &[flags, kinds, bools, completeness, conn_state, final_states, roles, framed] = head else {
@@ -260,9 +314,9 @@ fn role_set(bits: u8) -> RoleSet {
 }
 
 /// Appends a verdict's parts.
-struct Packer(Vec<u8>);
+struct Packer<'a>(&'a mut Vec<u8>);
 
-impl Packer {
+impl Packer<'_> {
     /// A LEB128 varint: seven bits a byte, the high bit set on all but the last.
     fn number(&mut self, mut n: u64) {
         while n >= 0x80 {
@@ -444,17 +498,33 @@ mod tests {
     #[test]
     fn a_packed_verdict_unpacks_to_the_verdict_packed() {
         let mut rng = Rng(0x5eed_cafe);
-        let mut packed_bytes = 0;
-        for _ in 0..20_000 {
-            let v = random_verdict(&mut rng);
-            let unpacked = PackedVerdict::pack(v.clone()).unpack();
-            assert_eq!(unpacked, v);
-            assert_eq!(json_of(&unpacked), json_of(&v));
-            if let Packing::Bytes(b) = PackedVerdict::pack(v).0 {
-                packed_bytes += b.len();
+        let mut store = PackedVerdicts::default();
+        let mut waiting: Vec<(Verdict, Packed)> = Vec::new();
+        let (mut whole, mut chunks_seen) = (0, 0);
+        for round in 0..40_000 {
+            // Packed and taken out in any order, many waiting at a time.
+            if round < 30_000 && (waiting.is_empty() || !rng.one_in(3)) {
+                let v = random_verdict(&mut rng);
+                let at = store.pack(v.clone());
+                whole += usize::from(matches!(at.0, Place::Whole(_)));
+                waiting.push((v, at));
+            } else if !waiting.is_empty() {
+                let i = rng.below(waiting.len() as u64) as usize;
+                let (v, at) = waiting.swap_remove(i);
+                let unpacked = store.unpack(at);
+                assert_eq!(unpacked, v);
+                assert_eq!(json_of(&unpacked), json_of(&v));
             }
+            chunks_seen = chunks_seen.max(store.chunks.len());
         }
-        assert!(packed_bytes > 0, "some verdicts are packed as bytes");
+        for (v, at) in waiting {
+            assert_eq!(store.unpack(at), v);
+        }
+        assert!(
+            whole > 0 && chunks_seen > 10,
+            "both places, and many chunks"
+        );
+        assert!(store.chunks.is_empty(), "every chunk freed");
     }
 
     #[test]
