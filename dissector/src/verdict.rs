@@ -4,6 +4,10 @@ use synack_core::flow::Endpoint;
 
 use crate::annotation::{EndpointStates, Role, RoleSet};
 
+mod packed;
+
+pub use packed::{Packed, PackedVerdicts};
+
 /// How the connection opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OpenKind {

@@ -4,7 +4,7 @@
 //! the connections (by the hash of its flow key, so both directions meet).
 //! The connections are then numbered in order of their first frame, which is
 //! the numbering one thread gives; each shard keeps only their rows of the
-//! table until then (or, for JSON, their verdicts).
+//! table until then (or, for JSON, their verdicts packed).
 //!
 //! Time is the capture's: each segment carries the latest timestamp of all
 //! the TCP segments read up to it, whatever their shard, and a shard's
@@ -29,7 +29,7 @@ use crate::pipeline::{segment_of, tcp_of};
 use crate::plugin_host::PluginHost;
 use crate::segment::Segment;
 use crate::tracker::{Tracker, TrackerConfig};
-use crate::verdict::Verdict;
+use crate::verdict::{Packed, PackedVerdicts, Verdict};
 
 use super::args::ConnsFormat;
 use super::filter::BpfFilter;
@@ -138,8 +138,8 @@ enum Kept {
     /// Their rows of the table, each under its first frame: a row is a
     /// fraction of a verdict's size.
     Rows(Table),
-    /// Their verdicts.
-    Verdicts(Vec<Verdict>),
+    /// Their verdicts, packed, each under its first frame.
+    Verdicts(PackedVerdicts, Vec<(u64, Packed)>),
 }
 
 impl Kept {
@@ -147,7 +147,7 @@ impl Kept {
     fn new(format: ConnsFormat) -> Kept {
         match format {
             ConnsFormat::Table => Kept::Rows(Table::new()),
-            ConnsFormat::Json => Kept::Verdicts(Vec::new()),
+            ConnsFormat::Json => Kept::Verdicts(PackedVerdicts::default(), Vec::new()),
         }
     }
 
@@ -155,7 +155,7 @@ impl Kept {
     fn push(&mut self, v: Verdict) {
         match self {
             Kept::Rows(table) => table.push_keyed(v.first_frame, &v),
-            Kept::Verdicts(verdicts) => verdicts.push(v),
+            Kept::Verdicts(packed, places) => places.push((v.first_frame, packed.pack(v))),
         }
     }
 
@@ -163,42 +163,45 @@ impl Kept {
     fn into_rows(self) -> Option<Table> {
         match self {
             Kept::Rows(table) => Some(table),
-            Kept::Verdicts(_) => None,
+            Kept::Verdicts(..) => None,
         }
     }
 
     /// Puts verdicts in order of first frame (rows are put in order as
     /// they are written).
     fn order(&mut self) {
-        if let Kept::Verdicts(verdicts) = self {
-            // Verdicts are large: sorted by key, each is moved into place once.
-            verdicts.sort_by_cached_key(|v| v.first_frame);
+        if let Kept::Verdicts(_, places) = self {
+            places.sort_by_key(|&(first_frame, _)| first_frame);
         }
     }
 
     /// The verdicts, if they were kept.
-    fn into_verdicts(self) -> Option<Vec<Verdict>> {
+    fn into_verdicts(self) -> Option<(PackedVerdicts, Vec<(u64, Packed)>)> {
         match self {
             Kept::Rows(_) => None,
-            Kept::Verdicts(verdicts) => Some(verdicts),
+            Kept::Verdicts(packed, places) => Some((packed, places)),
         }
     }
 }
 
 /// The shards' verdicts, each shard's in order of first frame, merged into
 /// that order and numbered from 0, the numbering one thread gives.
-fn numbered_in_first_frame_order(parts: Vec<Vec<Verdict>>) -> impl Iterator<Item = Verdict> {
+fn numbered_in_first_frame_order(
+    parts: Vec<(PackedVerdicts, Vec<(u64, Packed)>)>,
+) -> impl Iterator<Item = Verdict> {
     let mut heads: Vec<_> = parts
         .into_iter()
-        .map(|p| p.into_iter().peekable())
+        .map(|(packed, places)| (packed, places.into_iter().peekable()))
         .collect();
     (0..).map_while(move |number| {
         let (first, _) = heads
             .iter_mut()
             .enumerate()
-            .filter_map(|(i, head)| Some((i, head.peek()?.first_frame)))
+            .filter_map(|(i, (_, places))| Some((i, places.peek()?.0)))
             .min_by_key(|&(_, frame)| frame)?;
-        let mut v = heads[first].next()?;
+        let (packed, places) = &mut heads[first];
+        let (_, at) = places.next()?;
+        let mut v = packed.unpack(at);
         v.conn = number;
         Some(v)
     })
