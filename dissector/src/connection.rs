@@ -249,6 +249,11 @@ impl Connection {
         self.id
     }
 
+    /// Zeek's model of the connection, unless the tracker leaves it out.
+    pub(crate) fn zeek_model(&self) -> Option<&ZeekConnection> {
+        self.zeek.as_deref()
+    }
+
     /// Both sides are done: a RST, or both FINs acknowledged.
     pub fn is_closed(&self) -> bool {
         self.closed

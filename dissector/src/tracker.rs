@@ -248,6 +248,10 @@ impl Tracker {
                 return ended.next();
             }
             let (_, slot) = live.next()?;
+            if let Some(&(_, next)) = live.peek() {
+                // Fetched while this verdict is taken and handled.
+                self.prefetch_slot(next);
+            }
             let verdict = self.take(slot)?;
             Some((verdict, EndReason::CaptureEnd))
         })
@@ -395,10 +399,32 @@ impl Tracker {
             self.end(slot, EndReason::Idle);
         }
         self.next_expiry = u64::MAX;
+        let mut first_due = None;
         for (queue, limit) in [(Queue::Closed, time_wait), (Queue::Open, idle)] {
-            if let Some((_, _, queued_ns)) = self.front(queue) {
+            if let Some((slot, _, queued_ns)) = self.front(queue) {
+                if queued_ns.saturating_add(limit) < self.next_expiry {
+                    first_due = Some(slot);
+                }
                 self.expiry_at_most(queued_ns, limit);
             }
+        }
+        if let Some(slot) = first_due {
+            self.prefetch_slot(slot);
+        }
+    }
+
+    /// Starts bringing `slot` and its connection's Zeek model into the
+    /// cache, for a connection that may soon end (the front that the next
+    /// call to [`expire`](Self::expire) looks at first): its verdict reads
+    /// nearly all of both, long untouched (a closed connection waits 5 s),
+    /// and the next connection started in its room writes them. Loaded on
+    /// demand, the model's lines would wait for the connection's, which
+    /// hold where the model is.
+    fn prefetch_slot(&self, slot: usize) {
+        let slot = &self.slots[slot];
+        prefetch(slot);
+        if let Some(model) = slot.conn.zeek_model() {
+            prefetch(model);
         }
     }
 
@@ -516,6 +542,30 @@ enum Queue {
 /// since been reused, or whose connection has closed (in the open queue),
 /// are stale.
 type Activity = VecDeque<(usize, u64, u64)>;
+
+/// Asks the processor to bring each cache line of `value` into its caches,
+/// without waiting for them: for data that a later step will read.
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        const LINE: usize = 64;
+        let start = (value as *const T).cast::<i8>();
+        // One address in each line from the first byte's to the one past
+        // the last byte's: a fixed count, which the compiler unrolls.
+        let lines = std::mem::size_of::<T>().div_ceil(LINE) + 1;
+        for k in 0..lines {
+            let at = start.wrapping_add(k * LINE);
+            // SAFETY: a prefetch is only a hint: it reads nothing the program
+            // sees and never faults, whatever the address. The intrinsic is
+            // unsafe only for its `sse` target feature, which every x86_64
+            // processor has.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(at) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
 
 #[cfg(test)]
 mod tests {
