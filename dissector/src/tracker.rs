@@ -33,7 +33,9 @@ pub struct TrackerConfig {
     /// How Zeek's history and conn_state are computed (its `likely_server_ports`);
     /// `None` leaves Zeek's model out, and verdicts carry an empty conn_state
     /// and history: for a front end that shows no verdict's state, which saves
-    /// over half of a connection's memory and a sixth of a packet's time.
+    /// a sixth of a packet's time. (Not memory: the model lies in the
+    /// connection, so that both come in together; left out, its room stays
+    /// empty.)
     pub zeek: Option<ZeekConfig>,
 }
 
@@ -116,8 +118,8 @@ pub struct Tracker {
 
 /// Where a connection is kept, with its key. A connection that ended is
 /// left in its slot, no longer live: a connection started in the slot
-/// later is made in its room, and in its Zeek model's, instead of being
-/// built apart, copied in, and given a model of its own.
+/// later is made in its room, its Zeek model's included, instead of being
+/// built apart and copied in.
 struct Slot {
     key: ConnKey,
     conn: Connection,
@@ -413,19 +415,14 @@ impl Tracker {
         }
     }
 
-    /// Starts bringing `slot` and its connection's Zeek model into the
-    /// cache, for a connection that may soon end (the front that the next
-    /// call to [`expire`](Self::expire) looks at first): its verdict reads
-    /// nearly all of both, long untouched (a closed connection waits 5 s),
-    /// and the next connection started in its room writes them. Loaded on
-    /// demand, the model's lines would wait for the connection's, which
-    /// hold where the model is.
+    /// Starts bringing `slot` (with its connection and the connection's
+    /// Zeek model, which lie in it) into the cache, for a connection that
+    /// may soon end (the front that the next call to
+    /// [`expire`](Self::expire) looks at first): its verdict reads nearly
+    /// all of it, long untouched (a closed connection waits 5 s), and the
+    /// next connection started in its room writes it.
     fn prefetch_slot(&self, slot: usize) {
-        let slot = &self.slots[slot];
-        prefetch(slot);
-        if let Some(model) = slot.conn.zeek_model() {
-            prefetch(model);
-        }
+        prefetch(&self.slots[slot]);
     }
 
     /// Has the next packet look at the queues if `slot` is at the front of
