@@ -71,9 +71,13 @@ pub struct Connection {
     completeness: Completeness,
     roles_seen: RoleSet,
     role_frames: [Option<u64>; 8],
-    /// Zeek's model of the connection, unless the tracker leaves it out
-    /// (boxed, so that leaving it out saves its room).
-    zeek: Option<Box<ZeekConnection>>,
+    /// Zeek's model of the connection, unless the tracker leaves it out.
+    /// Not boxed: lying in the connection, it is found with it, where a
+    /// model elsewhere would be reached only once the connection's line
+    /// holding its address came in (a cache miss after a miss, at every
+    /// packet of a connection out of cache, and at its verdict); a
+    /// tracker that leaves the model out keeps its room empty.
+    zeek: Option<ZeekConnection>,
     /// Zeek's side of the client's packets and of the server's (see
     /// [`ZeekConnection::observe_from`]), so that Zeek's model need not
     /// compare addresses again.
@@ -171,7 +175,7 @@ impl Connection {
             completeness: Completeness::default(),
             roles_seen: RoleSet::EMPTY,
             role_frames: [None; 8],
-            zeek: zeek.map(|config| Box::new(ZeekConnection::with_config(seg, config))),
+            zeek: zeek.map(|config| ZeekConnection::with_config(seg, config)),
             zeek_sides: opening.zeek_sides,
             settled_state: [None; 2],
         }
@@ -237,7 +241,7 @@ impl Connection {
         match (model.as_mut(), zeek) {
             (Some(model), Some(config)) => model.restart(seg, config),
             (_, zeek) => {
-                *model = zeek.map(|config| Box::new(ZeekConnection::with_config(seg, config)));
+                *model = zeek.map(|config| ZeekConnection::with_config(seg, config));
             }
         }
         *zeek_sides = opening.zeek_sides;

@@ -5,9 +5,15 @@ use super::{ZeekConnection, ZeekEndpointState};
 impl ZeekConnection {
     /// `conn_state` as Zeek's conn.log writes it.
     pub fn conn_state(&self) -> &'static str {
-        let o = &self.sides[self.orig];
-        let r = &self.sides[self.orig ^ 1];
-        let (os, rs) = (o.state, r.state);
+        // Both sides' states are read before `orig` picks between them: a
+        // model out of cache (as an ending connection's is) then waits for
+        // `orig` and the states at once, not for `orig` and then a state.
+        let states = (self.sides[0].state, self.sides[1].state);
+        let (os, rs) = if self.orig == 0 {
+            states
+        } else {
+            (states.1, states.0)
+        };
         use ZeekEndpointState::*;
         if rs == Reset {
             if matches!(os, SynSent | SynAckSent)
