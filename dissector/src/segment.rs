@@ -206,6 +206,11 @@ impl Segment {
             } else {
                 OptionIter::new(rest)
             });
+        } else if matches!(*raw, [1, 1, 8, 10, ref cut @ ..] if cut.len() < 8)
+            && tcp.options_truncated()
+        {
+            // The aligned timestamps cut by the capture: the walk ends at
+            // the cut, in the timestamps, and finds nothing.
         } else {
             self.add_options(tcp);
         }
@@ -407,7 +412,16 @@ mod tests {
                         bytes[18..20].copy_from_slice(&urgent.to_be_bytes());
                         bytes.extend(std::iter::repeat_n(b'x', payload));
                         // Whole, cut in the data, and cut in the options.
-                        let cuts = [bytes.len(), bytes.len() - payload.min(1), 22, 34, 40];
+                        let cuts = [
+                            bytes.len(),
+                            bytes.len() - payload.min(1),
+                            20,
+                            22,
+                            23,
+                            30,
+                            34,
+                            40,
+                        ];
                         for captured in cuts.into_iter().filter(|&c| c <= bytes.len()) {
                             let tcp = TcpHeader::parse(&bytes[..captured], bytes.len()).unwrap();
                             let mut facts = blank(&tcp);
