@@ -49,6 +49,30 @@ fn handshake_layout(options: &[u8]) -> Option<HandshakeOptions> {
     }
 }
 
+/// What the walk finds after the aligned timestamps in the layouts that
+/// follow them in most segments, with no oddity: `Some(false)` for one SACK
+/// option of 1 to 4 blocks after NOP, NOP (nothing the tracker keeps);
+/// `Some(true)` for one MPTCP option (any subtype and length the walk takes
+/// as one), alone or followed by NOP, NOP; `None` for any other bytes.
+/// (Both end the bytes: when the capture cut the options, the walk would
+/// have ended there too, so with the same facts.)
+fn after_timestamps_layout(rest: &[u8]) -> Option<bool> {
+    match *rest {
+        [1, 1, 5, len @ (10 | 18 | 26 | 34), ref blocks @ ..]
+            if blocks.len() == usize::from(len) - 2 =>
+        {
+            Some(false)
+        }
+        [30, len @ 3..=255, ref data_on @ ..]
+            if data_on.len() == usize::from(len) - 2
+                || (data_on.len() == usize::from(len) && data_on.ends_with(&[1, 1])) =>
+        {
+            Some(true)
+        }
+        _ => None,
+    }
+}
+
 /// The handshake options a segment carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HandshakeOptions {
@@ -161,7 +185,8 @@ impl Segment {
     /// The options' facts when they are neither absent nor the aligned
     /// timestamps: from [`handshake_layout`] when it knows them, else by
     /// the walk, which starts after the aligned timestamps when the options
-    /// begin with them (SACK blocks and MPTCP follow them in most others).
+    /// begin with them (and is spared for the SACK blocks and MPTCP that
+    /// follow them in most others: [`after_timestamps_layout`]).
     /// (Options cut by the capture right after a known layout give the walk
     /// the same complete options, so the same facts; and the walk goes on
     /// after complete options as it would have from the start.)
@@ -172,11 +197,20 @@ impl Segment {
             self.options = options;
         } else if let [1, 1, 8, 10, _, _, _, _, _, _, _, _, ref rest @ ..] = *raw {
             self.options.timestamps = true;
+            if let Some(mptcp) = after_timestamps_layout(rest) {
+                self.options.mptcp = mptcp;
+                return;
+            }
             self.walk_options(if tcp.options_truncated() {
                 OptionIter::new_cut(rest)
             } else {
                 OptionIter::new(rest)
             });
+        } else if matches!(*raw, [1, 1, 8, 10, ref cut @ ..] if cut.len() < 8)
+            && tcp.options_truncated()
+        {
+            // The aligned timestamps cut by the capture: the walk ends at
+            // the cut, in the timestamps, and finds nothing.
         } else {
             self.add_options(tcp);
         }
@@ -312,7 +346,7 @@ mod tests {
         // 12-byte list that is not them, a handshake's, a Fast Open cookie
         // (which a SYN's data needs), the two layouts known by heart, and
         // padding after EOL.
-        let option_lists: [&[u8]; 14] = [
+        let option_lists: [&[u8]; 22] = [
             &[],
             &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2],
             &[1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1],
@@ -338,6 +372,33 @@ mod tests {
                 1, 1, 19, 18, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 0, 1, 0, 0,
             ],
             &[0, 9, 0, 0],
+            // The aligned timestamps, then the layouts that follow them in
+            // most segments (SACK blocks, MPTCP alone or before NOP, NOP)
+            // and near misses of them.
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 18, 0, 0, 0, 9, 0, 0, 0, 10, 0, 0, 0,
+                11, 0, 0, 0, 12,
+            ],
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 26, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3,
+                4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+            ],
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 12, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+            ],
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 10, 0x20, 1, 2, 3, 4, 5, 6, 7, 1, 1,
+            ],
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 10, 0x20, 1, 2, 3, 4, 5, 6, 7, 1, 0,
+            ],
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 12, 0, 0, 0, 9, 0, 0, 0, 10,
+            ],
+            &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 2, 1, 1],
+            &[
+                1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 8, 0x20, 1, 2, 3, 4, 5, 1, 1, 0, 0,
+            ],
         ];
         let mut odd = 0;
         for options in option_lists {
@@ -351,7 +412,16 @@ mod tests {
                         bytes[18..20].copy_from_slice(&urgent.to_be_bytes());
                         bytes.extend(std::iter::repeat_n(b'x', payload));
                         // Whole, cut in the data, and cut in the options.
-                        let cuts = [bytes.len(), bytes.len() - payload.min(1), 22, 34, 40];
+                        let cuts = [
+                            bytes.len(),
+                            bytes.len() - payload.min(1),
+                            20,
+                            22,
+                            23,
+                            30,
+                            34,
+                            40,
+                        ];
                         for captured in cuts.into_iter().filter(|&c| c <= bytes.len()) {
                             let tcp = TcpHeader::parse(&bytes[..captured], bytes.len()).unwrap();
                             let mut facts = blank(&tcp);

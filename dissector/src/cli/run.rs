@@ -192,11 +192,15 @@ impl<'o> Runner<'o> {
         if !self.wants_more() {
             return Ok(None);
         }
-        let read = file.for_each_record(|packet| match self.take(&packet) {
-            Ok(()) if self.wants_more() => ControlFlow::Continue(()),
+        // The count is kept in the loop, not in `self`, where each record
+        // would load and store it.
+        let (mut seen, limit) = (self.seen, self.limit);
+        let read = file.for_each_record(|packet| match self.take(&packet, &mut seen) {
+            Ok(()) if seen < limit => ControlFlow::Continue(()),
             Ok(()) => ControlFlow::Break(Ok(())),
             Err(failure) => ControlFlow::Break(Err(failure)),
         });
+        self.seen = seen;
         match read {
             Ok(ControlFlow::Break(Err(failure))) => Err(failure),
             Ok(_) => Ok(None),
@@ -209,7 +213,12 @@ impl<'o> Runner<'o> {
     fn read_live(&mut self, live: &mut LiveSource) -> Result<Option<String>, Failure> {
         while self.wants_more() {
             match live.next_record() {
-                Next::Packet(packet) => self.take(&packet)?,
+                Next::Packet(packet) => {
+                    let mut seen = self.seen;
+                    let taken = self.take(&packet, &mut seen);
+                    self.seen = seen;
+                    taken?
+                }
                 Next::Idle => self.out.flush()?,
                 Next::End => break,
                 Next::Failed(msg) => return Ok(Some(msg)),
@@ -227,8 +236,9 @@ impl<'o> Runner<'o> {
     /// Always inlined, as is [`Runner::record`]: called from both loops
     /// (file and live), they would be left out of line, a call per record
     /// with the record's decode, segment and bookkeeping behind it.
+    /// `seen`: the records that passed the filter so far.
     #[inline(always)]
-    fn take(&mut self, packet: &Packet<'_>) -> Result<(), Failure> {
+    fn take(&mut self, packet: &Packet<'_>, seen: &mut u64) -> Result<(), Failure> {
         if let Some(filter) = self.settings.filter.as_mut() {
             match filter.matches(packet.link_type, packet.data, packet.orig_len) {
                 Ok(true) => {}
@@ -236,8 +246,8 @@ impl<'o> Runner<'o> {
                 Err(msg) => return Err(Failure::Usage(msg)),
             }
         }
-        self.seen += 1;
-        self.record(packet, self.seen)?;
+        *seen += 1;
+        self.record(packet, *seen)?;
         if self.flush_each {
             self.out.flush()?;
         }
