@@ -28,19 +28,7 @@ pub(crate) fn role(r: Option<Role>) -> synack_role {
 }
 
 /// The states in `synack_state` order.
-pub(crate) const STATES: [TcpState; 11] = [
-    TcpState::Listen,
-    TcpState::SynSent,
-    TcpState::SynReceived,
-    TcpState::Established,
-    TcpState::FinWait1,
-    TcpState::FinWait2,
-    TcpState::CloseWait,
-    TcpState::Closing,
-    TcpState::LastAck,
-    TcpState::TimeWait,
-    TcpState::Closed,
-];
+pub(crate) const STATES: [TcpState; 11] = TcpState::ALL;
 
 pub(crate) fn state(s: Option<TcpState>) -> synack_state {
     match s {
@@ -78,13 +66,7 @@ pub(crate) fn direction(d: Direction) -> synack_direction {
     synack_direction::from(d)
 }
 
-pub(crate) const OPEN_KINDS: [OpenKind; 5] = [
-    OpenKind::ThreeWay,
-    OpenKind::Simultaneous,
-    OpenKind::FastOpen,
-    OpenKind::Midstream,
-    OpenKind::Incomplete,
-];
+pub(crate) const OPEN_KINDS: [OpenKind; 5] = OpenKind::ALL;
 
 pub(crate) fn open_kind(k: OpenKind) -> synack_open_kind {
     match k {
@@ -96,13 +78,7 @@ pub(crate) fn open_kind(k: OpenKind) -> synack_open_kind {
     }
 }
 
-pub(crate) const CLOSE_KINDS: [CloseKind; 5] = [
-    CloseKind::Fin,
-    CloseKind::Simultaneous,
-    CloseKind::HalfOpen,
-    CloseKind::Reset,
-    CloseKind::None,
-];
+pub(crate) const CLOSE_KINDS: [CloseKind; 5] = CloseKind::ALL;
 
 pub(crate) fn close_kind(k: CloseKind) -> synack_close_kind {
     match k {

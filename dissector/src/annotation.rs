@@ -188,6 +188,21 @@ pub enum TcpState {
 }
 
 impl TcpState {
+    /// Every state, in declaration order.
+    pub const ALL: [TcpState; 11] = [
+        TcpState::Listen,
+        TcpState::SynSent,
+        TcpState::SynReceived,
+        TcpState::Established,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::CloseWait,
+        TcpState::Closing,
+        TcpState::LastAck,
+        TcpState::TimeWait,
+        TcpState::Closed,
+    ];
+
     /// The RFC name: `LISTEN`, `SYN-SENT`, ... `CLOSED`.
     pub fn name(self) -> &'static str {
         match self {

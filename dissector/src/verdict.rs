@@ -24,6 +24,15 @@ pub enum OpenKind {
 }
 
 impl OpenKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [OpenKind; 5] = [
+        OpenKind::ThreeWay,
+        OpenKind::Simultaneous,
+        OpenKind::FastOpen,
+        OpenKind::Midstream,
+        OpenKind::Incomplete,
+    ];
+
     /// Stable name.
     pub const fn name(self) -> &'static str {
         match self {
@@ -52,6 +61,15 @@ pub enum CloseKind {
 }
 
 impl CloseKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [CloseKind; 5] = [
+        CloseKind::Fin,
+        CloseKind::Simultaneous,
+        CloseKind::HalfOpen,
+        CloseKind::Reset,
+        CloseKind::None,
+    ];
+
     /// Stable name.
     pub const fn name(self) -> &'static str {
         match self {

@@ -109,35 +109,6 @@ const CONN_STATES: [&str; 14] = [
     "", "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
 ];
 
-/// The kinds in declaration order, so that `kind as u8` indexes them.
-const OPEN_KINDS: [OpenKind; 5] = [
-    OpenKind::ThreeWay,
-    OpenKind::Simultaneous,
-    OpenKind::FastOpen,
-    OpenKind::Midstream,
-    OpenKind::Incomplete,
-];
-const CLOSE_KINDS: [CloseKind; 5] = [
-    CloseKind::Fin,
-    CloseKind::Simultaneous,
-    CloseKind::HalfOpen,
-    CloseKind::Reset,
-    CloseKind::None,
-];
-const TCP_STATES: [TcpState; 11] = [
-    TcpState::Listen,
-    TcpState::SynSent,
-    TcpState::SynReceived,
-    TcpState::Established,
-    TcpState::FinWait1,
-    TcpState::FinWait2,
-    TcpState::CloseWait,
-    TcpState::Closing,
-    TcpState::LastAck,
-    TcpState::TimeWait,
-    TcpState::Closed,
-];
-
 /// Bits of the first byte (as `pack` sets them): the client's address is IPv6.
 const CLIENT_V6: u8 = 1;
 /// The server's address is IPv6.
@@ -267,12 +238,12 @@ fn unpack(bytes: &[u8]) -> Verdict {
         conn_state: CONN_STATES[usize::from(conn_state)],
         history,
         facts: ConnectionFacts {
-            open: OPEN_KINDS[usize::from(kinds & 7)],
+            open: OpenKind::ALL[usize::from(kinds & 7)],
             rtt_syn_synack_us,
             rtt_synack_ack_us,
             client_options,
             server_options,
-            close: CLOSE_KINDS[usize::from(kinds >> 3 & 7)],
+            close: CloseKind::ALL[usize::from(kinds >> 3 & 7)],
             active_closer: [None, Some(Side::Client), Some(Side::Server)][usize::from(kinds >> 6)],
         },
         syn_retransmissions,
@@ -301,7 +272,7 @@ fn state_number(state: Option<TcpState>) -> u8 {
 /// The state [`state_number`] numbered.
 fn state_of(number: u8) -> Option<TcpState> {
     let index = usize::from(number).checked_sub(1)?;
-    Some(TCP_STATES[index])
+    Some(TcpState::ALL[index])
 }
 
 /// The roles of `bits` (bit n is `Role::ALL[n]`, as [`RoleSet::bits`] gives them).
@@ -443,7 +414,7 @@ mod tests {
     }
 
     fn random_verdict(rng: &mut Rng) -> Verdict {
-        let states = [None].into_iter().chain(TCP_STATES.map(Some));
+        let states = [None].into_iter().chain(TcpState::ALL.map(Some));
         let states: Vec<_> = states.collect();
         let mut conn_states = CONN_STATES.to_vec();
         conn_states.push("NOT-ZEEK'S");
@@ -470,12 +441,12 @@ mod tests {
             conn_state: pick(rng, &conn_states),
             history: History::new(&text(rng, 3 * History::INLINE as u64)),
             facts: ConnectionFacts {
-                open: pick(rng, &OPEN_KINDS),
+                open: pick(rng, &OpenKind::ALL),
                 rtt_syn_synack_us: maybe(rng, number),
                 rtt_synack_ack_us: maybe(rng, number),
                 client_options: options(rng),
                 server_options: options(rng),
-                close: pick(rng, &CLOSE_KINDS),
+                close: pick(rng, &CloseKind::ALL),
                 active_closer: pick(rng, &[None, Some(Side::Client), Some(Side::Server)]),
             },
             syn_retransmissions: number(rng) as u32,
@@ -530,13 +501,13 @@ mod tests {
     #[test]
     fn the_tables_follow_the_declaration_order() {
         // `kind as u8` indexes them (and names each kind once).
-        for (i, k) in OPEN_KINDS.into_iter().enumerate() {
+        for (i, k) in OpenKind::ALL.into_iter().enumerate() {
             assert_eq!(k as usize, i);
         }
-        for (i, k) in CLOSE_KINDS.into_iter().enumerate() {
+        for (i, k) in CloseKind::ALL.into_iter().enumerate() {
             assert_eq!(k as usize, i);
         }
-        for (i, s) in TCP_STATES.into_iter().enumerate() {
+        for (i, s) in TcpState::ALL.into_iter().enumerate() {
             assert_eq!(s as usize, i);
         }
         assert_eq!(role_set(0xff).bits(), 0xff);
