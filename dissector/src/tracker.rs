@@ -638,37 +638,58 @@ mod tests {
             .collect()
     }
 
-    /// A reused 4-tuple's connection ending and the new one starting in
-    /// its slot, under its key, annotate every packet and end every
-    /// connection as ending it and starting one the general way do.
-    #[test]
-    fn reuse_ends_and_starts_connections_as_the_general_way_does() {
+    /// Runs a tracker as it is and one made to take a general path (by
+    /// `to_general`, applied before each packet) over random traffic from
+    /// `seed`, with short timeouts and a small cap, so that connections end
+    /// in every way: both must annotate every packet, know the same of its
+    /// connection, and end the same connections for the same reasons.
+    /// `before` sees the first tracker and each packet before it is
+    /// observed. Returns why each connection drained before the end ended.
+    fn assert_tracks_alike(
+        seed: u64,
+        mut to_general: impl FnMut(&mut Tracker),
+        mut before: impl FnMut(&Tracker, &Segment),
+    ) -> Vec<EndReason> {
         let config = TrackerConfig {
             idle_timeout_ns: 60_000_000,
             time_wait_ns: 15_000_000,
             max_connections: 8,
             ..TrackerConfig::default()
         };
+        let (mut fast, mut general) = (Tracker::new(config), Tracker::new(config));
+        let mut reasons = Vec::new();
+        for (frame, (ts, seg)) in (1..).zip(traffic(2000, seed)) {
+            to_general(&mut general);
+            before(&fast, &seg);
+            assert_eq!(
+                fast.observe(frame, ts, &seg, None),
+                general.observe(frame, ts, &seg, None)
+            );
+            assert_eq!(fast.last_facts(), general.last_facts());
+            let ended: Vec<_> = fast.drain_ended().collect();
+            assert_eq!(ended, general.drain_ended().collect::<Vec<_>>());
+            reasons.extend(ended.into_iter().map(|(_, why)| why));
+        }
+        assert_eq!(fast.finish(), general.finish());
+        reasons
+    }
+
+    /// A reused 4-tuple's connection ending and the new one starting in
+    /// its slot, under its key, annotate every packet and end every
+    /// connection as ending it and starting one the general way do.
+    #[test]
+    fn reuse_ends_and_starts_connections_as_the_general_way_does() {
         let mut reused = 0;
         for seed in 1..40u64 {
-            let (mut fast, mut general) = (Tracker::new(config), Tracker::new(config));
-            general.reuse_by_end_and_start = true;
-            for (frame, (ts, seg)) in
-                (1..).zip(traffic(2000, seed.wrapping_mul(0x2545_f491_4f6c_dd1d)))
-            {
-                assert_eq!(
-                    fast.observe(frame, ts, &seg, None),
-                    general.observe(frame, ts, &seg, None)
-                );
-                assert_eq!(fast.last_facts(), general.last_facts());
-                let ended: Vec<_> = fast.drain_ended().collect();
-                assert_eq!(ended, general.drain_ended().collect::<Vec<_>>());
-                reused += ended
-                    .iter()
-                    .filter(|(_, why)| *why == EndReason::Reused)
-                    .count();
-            }
-            assert_eq!(fast.finish(), general.finish());
+            let reasons = assert_tracks_alike(
+                seed.wrapping_mul(0x2545_f491_4f6c_dd1d),
+                |general| general.reuse_by_end_and_start = true,
+                |_, _| {},
+            );
+            reused += reasons
+                .iter()
+                .filter(|&&why| why == EndReason::Reused)
+                .count();
         }
         assert!(reused > 100, "{reused}");
     }
@@ -678,30 +699,17 @@ mod tests {
     /// the table does.
     #[test]
     fn the_last_packets_connection_is_found_as_the_table_finds_it() {
-        let config = TrackerConfig {
-            idle_timeout_ns: 60_000_000,
-            time_wait_ns: 15_000_000,
-            max_connections: 8,
-            ..TrackerConfig::default()
-        };
         let mut found_again = 0;
         for seed in 1..40u64 {
-            let (mut fast, mut general) = (Tracker::new(config), Tracker::new(config));
-            general.find_by_hash_only = true;
-            for (frame, (ts, seg)) in
-                (1..).zip(traffic(2000, seed.wrapping_mul(0xbf58_476d_1ce4_e5b9)))
-            {
-                let key = ConnKey::new(&seg.src, &seg.dst);
-                found_again += u32::from(fast.last_slot.is_some_and(|s| fast.slots[s].key == key));
-                assert_eq!(
-                    fast.observe(frame, ts, &seg, None),
-                    general.observe(frame, ts, &seg, None)
-                );
-                assert_eq!(fast.last_facts(), general.last_facts());
-                let ended: Vec<_> = fast.drain_ended().collect();
-                assert_eq!(ended, general.drain_ended().collect::<Vec<_>>());
-            }
-            assert_eq!(fast.finish(), general.finish());
+            assert_tracks_alike(
+                seed.wrapping_mul(0xbf58_476d_1ce4_e5b9),
+                |general| general.find_by_hash_only = true,
+                |fast, seg| {
+                    let key = ConnKey::new(&seg.src, &seg.dst);
+                    let last = fast.last_slot.is_some_and(|s| fast.slots[s].key == key);
+                    found_again += u32::from(last);
+                },
+            );
         }
         // The last packet's connection was found again, often.
         assert!(found_again > 1000, "{found_again}");
@@ -712,28 +720,12 @@ mod tests {
     /// at every packet.
     #[test]
     fn next_expiry_ends_connections_as_checking_every_packet_does() {
-        let config = TrackerConfig {
-            idle_timeout_ns: 60_000_000,
-            time_wait_ns: 15_000_000,
-            max_connections: 8,
-            ..TrackerConfig::default()
-        };
         for seed in 1..40u64 {
-            let (mut fast, mut general) = (Tracker::new(config), Tracker::new(config));
-            let mut reasons = Vec::new();
-            for (frame, (ts, seg)) in
-                (1..).zip(traffic(2000, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
-            {
-                general.next_expiry = 0;
-                assert_eq!(
-                    fast.observe(frame, ts, &seg, None),
-                    general.observe(frame, ts, &seg, None)
-                );
-                let ended: Vec<_> = fast.drain_ended().collect();
-                assert_eq!(ended, general.drain_ended().collect::<Vec<_>>());
-                reasons.extend(ended.into_iter().map(|(_, why)| why));
-            }
-            assert_eq!(fast.finish(), general.finish());
+            let reasons = assert_tracks_alike(
+                seed.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                |general| general.next_expiry = 0,
+                |_, _| {},
+            );
             // The traffic ends connections in every way the test is about.
             for why in [
                 EndReason::Closed,
