@@ -430,24 +430,10 @@ mod tests {
 
     #[test]
     fn the_padded_names_are_the_names() {
-        let opens = [
-            OpenKind::ThreeWay,
-            OpenKind::Simultaneous,
-            OpenKind::FastOpen,
-            OpenKind::Midstream,
-            OpenKind::Incomplete,
-        ];
-        for open in opens {
+        for open in OpenKind::ALL {
             assert_eq!(cell_text(|c| c.name(&OPENS[open as usize])), open.name());
         }
-        let closes = [
-            CloseKind::Fin,
-            CloseKind::Simultaneous,
-            CloseKind::HalfOpen,
-            CloseKind::Reset,
-            CloseKind::None,
-        ];
-        for close in closes {
+        for close in CloseKind::ALL {
             assert_eq!(cell_text(|c| c.name(&CLOSES[close as usize])), close.name());
         }
         for side in [Some(Side::Client), Some(Side::Server), None] {
