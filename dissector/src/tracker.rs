@@ -715,7 +715,7 @@ mod tests {
         assert!(found_again > 1000, "{found_again}");
     }
 
-    /// Skipping the queues until `next_expiry` ends the same connections
+    /// Leaving the queues alone until `next_expiry` ends the same connections
     /// at the same packets, for the same reasons, as looking at the queues
     /// at every packet.
     #[test]
