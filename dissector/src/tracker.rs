@@ -422,7 +422,7 @@ impl Tracker {
     /// all of it, long untouched (a closed connection waits 5 s), and the
     /// next connection started in its room writes it.
     fn prefetch_slot(&self, slot: usize) {
-        prefetch(&self.slots[slot]);
+        synack_core::hint::prefetch(&self.slots[slot]);
     }
 
     /// Has the next packet look at the queues if `slot` is at the front of
@@ -539,30 +539,6 @@ enum Queue {
 /// since been reused, or whose connection has closed (in the open queue),
 /// are stale.
 type Activity = VecDeque<(usize, u64, u64)>;
-
-/// Asks the processor to bring each cache line of `value` into its caches,
-/// without waiting for them: for data that a later step will read.
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        const LINE: usize = 64;
-        let start = (value as *const T).cast::<i8>();
-        // One address in each line from the first byte's to the one past
-        // the last byte's: a fixed count, which the compiler unrolls.
-        let lines = std::mem::size_of::<T>().div_ceil(LINE) + 1;
-        for k in 0..lines {
-            let at = start.wrapping_add(k * LINE);
-            // SAFETY: a prefetch is only a hint: it reads nothing the program
-            // sees and never faults, whatever the address. The intrinsic is
-            // unsafe only for its `sse` target feature, which every x86_64
-            // processor has.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(at) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
-}
 
 #[cfg(test)]
 mod tests {

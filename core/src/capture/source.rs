@@ -1,4 +1,5 @@
-//! Byte sources: a file or any reader, gunzipped when it starts with the gzip magic.
+//! Byte sources: a file or any reader, gunzipped when it starts with the gzip
+//! magic; a large regular file that is not gzip is mapped instead of read.
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
@@ -6,16 +7,27 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
+use super::mapped::{MappedFile, WINDOW};
+use super::stream::Stream;
+
 /// The two bytes every gzip member starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// A boxed byte source the reader can own and send between threads.
 pub(crate) type Source = Box<dyn Read + Send>;
 
-/// Opens the file at `path` (no special names) as a [`Source`].
-pub(crate) fn open(path: &Path) -> io::Result<Source> {
+/// Opens the file at `path` (no special names) as a [`Stream`]: mapped
+/// when it is a regular file long enough and not gzip, else read.
+pub(crate) fn open(path: &Path) -> io::Result<Stream> {
     let file = File::open(path)?;
-    decompressed(Box::new(file))
+    if !MappedFile::worth_mapping(&file)? {
+        return Ok(Stream::new(decompressed(Box::new(file))?));
+    }
+    let mapped = MappedFile::with_window(file, WINDOW)?;
+    if mapped.bytes().starts_with(&GZIP_MAGIC) {
+        return Ok(Stream::new(decompressed(Box::new(mapped.into_file()))?));
+    }
+    Ok(Stream::mapped(mapped))
 }
 
 /// Looks at the first two bytes of `inner`: gzip data (possibly several
