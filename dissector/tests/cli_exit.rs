@@ -168,3 +168,42 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(out.status.code(), Some(0));
     }
 }
+
+#[test]
+fn a_capture_truncated_while_it_is_read_exits_1_with_a_message() {
+    // Over 8 MiB, so the reader maps it: simple_http's records again and
+    // again.
+    let whole = std::fs::read(corpus("misc/simple_http.pcap")).unwrap();
+    let (header, records) = whole.split_at(24);
+    let mut big = header.to_vec();
+    while big.len() < 9 << 20 {
+        big.extend_from_slice(records);
+    }
+    let file = TempFile::new("truncated-while-read.pcap", &big);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .arg(file.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // synack is soon blocked on the full pipe, far from the end of its
+    // first window; the file is emptied under it, then it goes on.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(!first.is_empty());
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file.0)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    std::io::copy(&mut stdout, &mut std::io::sink()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("truncated while it was read") || err.contains("truncated to 0 bytes"),
+        "{err}"
+    );
+}

@@ -13,8 +13,8 @@
 //! The one risk of a mapping: if another process truncates the file inside
 //! the window while it is being read, the kernel stops the process with
 //! SIGBUS (as it would `grep --mmap`, ripgrep or any other reader of a
-//! mapped file). A file that shrinks between windows is read as a capture
-//! that ends there.
+//! mapped file; the `synack` command catches the signal and reports it).
+//! A file that shrinks between windows is an error at the next window.
 
 use std::fs::File;
 use std::io;
@@ -82,6 +82,12 @@ impl MappedFile {
         self.window = None;
         self.window_at = from;
         let file_len = self.file.metadata()?.len();
+        if file_len < from {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the file was truncated to {file_len} bytes while it was read"),
+            ));
+        }
         let left = usize::try_from(file_len.saturating_sub(from)).unwrap_or(usize::MAX);
         let len = need.max(self.window_len).min(left);
         if len > 0 {
@@ -147,11 +153,12 @@ mod tests {
         // Near the end: what the file has.
         file.map_from(47_000, 4_096).unwrap();
         assert_eq!(file.bytes(), &data[47_000..]);
-        // Past the end: nothing.
+        // At the end: nothing.
         file.map_from(50_000, 1).unwrap();
         assert!(file.bytes().is_empty());
-        file.map_from(90_000, 1).unwrap();
-        assert!(file.bytes().is_empty());
+        // Past the end: the file is shorter than what was read of it.
+        let shrunk = file.map_from(90_000, 1).unwrap_err();
+        assert!(shrunk.to_string().contains("truncated to 50000 bytes"));
     }
 
     #[test]

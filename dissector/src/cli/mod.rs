@@ -3,10 +3,12 @@
 //! ([`run`]). The binary only calls [`main`].
 //!
 //! Exit status: 0 when the input was read to its end (malformed packets are
-//! warnings), 1 when it could not be read, 2 for a usage error. A closed
-//! standard output (`synack f.pcap | head`) ends the run quietly.
+//! warnings), 1 when it could not be read (a file truncated while it is read
+//! included, [`bus_error`]), 2 for a usage error. A closed standard output
+//! (`synack f.pcap | head`) ends the run quietly.
 
 pub mod args;
+pub mod bus_error;
 pub mod filter;
 pub mod live;
 pub mod run;
@@ -33,6 +35,7 @@ pub fn main() -> ExitCode {
         // Help and version exit 0; usage errors exit 2 (clap's code).
         Err(e) => e.exit(),
     };
+    bus_error::catch();
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
