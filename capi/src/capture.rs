@@ -38,7 +38,12 @@ fn c_packet(p: &Packet<'_>) -> synack_packet {
 
 /// Opens the capture file at `path` (pcap or pcapng, told by content;
 /// gzip-compressed files are read as they are; `-` is a file name here).
-/// The file is read as it goes, never whole.
+/// The file is read as it goes, never whole: a regular file of 8 MiB or
+/// more that is not gzip is mapped into memory 4 MiB at a time. If another
+/// process truncates such a file while it is read, the kernel sends this
+/// process SIGBUS (as for any mapped file): a program that must survive
+/// that catches the signal itself (the `synack` command reports it and
+/// exits 1).
 ///
 /// Returns the handle, owned by the caller (free it with
 /// `synack_capture_free`), or NULL when `path` is NULL or not UTF-8, the file
