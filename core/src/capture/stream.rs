@@ -210,15 +210,17 @@ mod tests {
         (Stream::new(Box::new(inner)), data)
     }
 
-    #[test]
-    fn reads_in_steps_and_tracks_offsets() {
-        let (mut s, data) = stream(200_000, 7);
+    /// Reads `data` from `s` in steps of several sizes: the offsets, the
+    /// bytes, consumed bytes that stay put until the next fill, and the end.
+    fn check_steps(mut s: Stream, data: &[u8]) {
         let mut at = 0usize;
         for step in [1usize, 16, 1000, 70_000, 3, 100_000] {
             assert!(s.fill(step).unwrap());
             assert_eq!(s.offset(), at as u64);
             assert_eq!(&s.available()[..step], &data[at..at + step]);
+            let pos = s.position();
             s.consume(step);
+            assert_eq!(s.slice(pos..pos + step), &data[at..at + step]);
             at += step;
         }
         let left = data.len() - at;
@@ -227,6 +229,12 @@ mod tests {
         s.consume(left);
         assert!(!s.fill(1).unwrap());
         assert!(s.fill(0).unwrap());
+    }
+
+    #[test]
+    fn reads_in_steps_and_tracks_offsets() {
+        let (s, data) = stream(200_000, 7);
+        check_steps(s, &data);
     }
 
     #[test]
@@ -257,24 +265,8 @@ mod tests {
         let data: Vec<u8> = (0..200_000).map(|i| (i % 251) as u8).collect();
         let temp = TempFile::with("stream-steps", &data);
         for window in [4_096, 10_007, 1 << 20] {
-            let mut s = Stream::mapped(MappedFile::with_window(temp.open(), window).unwrap());
-            let mut at = 0usize;
-            for step in [1usize, 16, 1000, 70_000, 3, 100_000] {
-                assert!(s.fill(step).unwrap());
-                assert_eq!(s.offset(), at as u64);
-                assert_eq!(&s.available()[..step], &data[at..at + step]);
-                let pos = s.position();
-                s.consume(step);
-                // Consumed bytes stay put until the next fill.
-                assert_eq!(s.slice(pos..pos + step), &data[at..at + step]);
-                at += step;
-            }
-            let left = data.len() - at;
-            assert!(!s.fill(left + 1).unwrap());
-            assert_eq!(s.available(), &data[at..]);
-            s.consume(left);
-            assert!(!s.fill(1).unwrap());
-            assert!(s.fill(0).unwrap());
+            let file = MappedFile::with_window(temp.open(), window).unwrap();
+            check_steps(Stream::mapped(file), &data);
         }
     }
 }
