@@ -10,10 +10,19 @@
 //! * `synack+pipeline`: `CaptureReader` and `Pipeline::process` on each
 //!   record: `synack conns` without the output.
 //!
+//! And over a pcap file of about 16 MB (in the page cache), which
+//! `CaptureReader::open` maps (see `synack_core::capture::CaptureReader`):
+//!
+//! * `walk-record-headers`: the floor, through a 1 MiB `BufReader`;
+//! * `synack-read`: `CaptureReader::from_reader` on the file: `read` copies it;
+//! * `synack-mapped`: `CaptureReader::open`: no copy, the pages mapped instead.
+//!
 //! Every reader hands each record's length and timestamp to `black_box`.
 
+use std::fs::File;
 use std::hint::black_box;
 use std::io::{BufReader, Cursor};
+use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pcap_parser::traits::PcapReaderIterator;
@@ -25,11 +34,20 @@ use synack_dissector::pipeline::Pipeline;
 use synack_dissector::tracker::TrackerConfig;
 
 fn synack_read(bytes: &'static [u8]) {
-    let mut reader = CaptureReader::from_reader(Cursor::new(bytes)).expect("a pcap");
+    read_all(CaptureReader::from_reader(Cursor::new(bytes)).expect("a pcap"));
+}
+
+/// Hands every record's length and timestamp to `black_box`.
+fn read_all(mut reader: CaptureReader) {
     while let Some(p) = reader.next_packet() {
         let p = p.expect("a record");
         black_box((p.data.len(), p.ts_ns));
     }
+}
+
+/// Opens the capture at `path` for reading.
+fn file(path: &Path) -> File {
+    File::open(path).expect("the capture file")
 }
 
 fn synack_pipeline(bytes: &'static [u8]) {
@@ -88,5 +106,36 @@ fn capture(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, capture);
+/// The readers of a capture file, read and mapped.
+fn capture_file(c: &mut Criterion) {
+    let captures = corpus::load_fixtures().expect("the fixture captures");
+    let config = ReplayConfig {
+        min_packets: 0,
+        min_bytes: 16_000_000,
+        ..ReplayConfig::default()
+    };
+    let bytes = corpus::replay_in_memory(&captures, &config).expect("a replay");
+    let path = std::env::temp_dir().join(format!("synack-bench-{}.pcap", std::process::id()));
+    std::fs::write(&path, &bytes).expect("a temporary file");
+    // Read once, so that every reader finds it in the page cache.
+    std::io::copy(&mut file(&path), &mut std::io::sink()).expect("the file");
+    let mut group = c.benchmark_group("capture/file-16MB");
+    group.sample_size(30);
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("walk-record-headers", |b| {
+        b.iter(|| {
+            walk_records(&mut BufReader::with_capacity(1 << 20, file(&path))).expect("a pcap")
+        })
+    });
+    group.bench_function("synack-read", |b| {
+        b.iter(|| read_all(CaptureReader::from_reader(file(&path)).expect("a pcap")))
+    });
+    group.bench_function("synack-mapped", |b| {
+        b.iter(|| read_all(CaptureReader::open(&path).expect("a pcap")))
+    });
+    group.finish();
+    let _ = std::fs::remove_file(&path);
+}
+
+criterion_group!(benches, capture, capture_file);
 criterion_main!(benches);
