@@ -956,6 +956,54 @@ mod tests {
         }
     }
 
+    /// A side that streams in order with no acknowledgment coming back
+    /// holds all it sent since the last one (acknowledgments trim the held
+    /// blocks); once they pass `tcp_excessive_data_without_further_acks`
+    /// (`DataSent` compares `block_list.DataSize()`), Zeek gives up on
+    /// reassembling that side: on the in-order shortcut as on the general
+    /// path.
+    #[test]
+    fn in_order_data_past_ten_mib_unacknowledged_gives_up() {
+        const SEGMENT: u32 = 60_000;
+        let mut handshake = [
+            seg(true, S, 100, 0, 0),
+            seg(false, S | A, 500, 101, 0),
+            seg(true, A, 101, 501, 0),
+            seg(true, A, 101, 501, SEGMENT),
+            // The first segment acknowledged: the initial-window trim stops.
+            seg(false, A, 501, 101 + SEGMENT, 0),
+        ]
+        .into_iter();
+        let first = handshake.next().unwrap();
+        let config = ZeekConfig {
+            likely_server_ports: &[],
+        };
+        let mut fast = ZeekConnection::with_config(&first, &config);
+        let mut general = fast.clone();
+        let mut ts = 0;
+        for s in std::iter::once(first).chain(handshake) {
+            fast.observe(&s, ts, None);
+            observe_general(&mut general, &s, ts, None);
+            ts += 1000;
+        }
+        // Held: every segment sent after the acknowledged one.
+        // Zeek's default for `tcp_excessive_data_without_further_acks`.
+        let limit = 10 * 1024 * 1024;
+        let mut held = 0u64;
+        let mut seq = 101 + SEGMENT;
+        for _ in 0..limit / u64::from(SEGMENT) + 2 {
+            let s = seg(true, A, seq, 501, SEGMENT);
+            fast.observe(&s, ts, None);
+            observe_general(&mut general, &s, ts, None);
+            assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{s:?}");
+            held += u64::from(SEGMENT);
+            let gave_up = fast.sides[0].reassembler.skip_deliveries;
+            assert_eq!(gave_up, held > limit, "{held} bytes held");
+            seq += SEGMENT;
+            ts += 1000;
+        }
+    }
+
     /// The shortcut for segments without SYN, FIN or RST (with its in-order
     /// data step) leaves every field as the general path does, packet after
     /// packet.
