@@ -224,16 +224,9 @@ fn write_ip6_options(
     let mut i = 0;
     while i < len {
         let kind = bp.u8_at(i)?;
-        let optlen = if kind == 0 {
-            1
-        } else if i + 1 < len {
-            usize::from(bp.u8_at(i + 1)?) + 2
-        } else {
+        let Some(optlen) = option_len(bp, i)? else {
             return Ok(false);
         };
-        if i + optlen > len {
-            return Ok(false);
-        }
         match kind {
             0 => {
                 if v {
@@ -350,22 +343,28 @@ fn write_ip6_options(
     Ok(true)
 }
 
+/// The length of the option (or sub-option) at `i` in `bp`: one byte for
+/// Pad1, else its length byte and two; None when it runs past `bp`.
+fn option_len(bp: &[u8], i: usize) -> Step<Option<usize>> {
+    let optlen = if bp.u8_at(i)? == 0 {
+        1
+    } else if i + 1 < bp.len() {
+        usize::from(bp.u8_at(i + 1)?) + 2
+    } else {
+        return Ok(None);
+    };
+    Ok((i + optlen <= bp.len()).then_some(optlen))
+}
+
 /// `ip6_sopt_print` (sub-options of the home address option).
 fn write_ip6_sub_options(line: &mut Line<'_>, bp: &[u8]) -> Step<bool> {
     let len = bp.len();
     let mut i = 0;
     while i < len {
         let kind = bp.u8_at(i)?;
-        let optlen = if kind == 0 {
-            1
-        } else if i + 1 < len {
-            usize::from(bp.u8_at(i + 1)?) + 2
-        } else {
+        let Some(optlen) = option_len(bp, i)? else {
             return Ok(false);
         };
-        if i + optlen > len {
-            return Ok(false);
-        }
         match kind {
             0 => line.text(", pad1"),
             1 => {

@@ -99,38 +99,14 @@ pub(super) fn write_mptcp(line: &mut Line<'_>, opt: &[u8], flags: u8) -> Step<bo
             let mut left = len - 4;
             if f & 0x01 != 0 {
                 line.text(" ack ");
-                if f & 0x02 != 0 {
-                    if left < 8 {
-                        return Ok(false);
-                    }
-                    line.num(opt.u64_at(at)?);
-                    at += 8;
-                    left -= 8;
-                } else {
-                    if left < 4 {
-                        return Ok(false);
-                    }
-                    line.num(opt.u32_at(at)?);
-                    at += 4;
-                    left -= 4;
+                if !dss_number(line, opt, &mut at, &mut left, f & 0x02 != 0)? {
+                    return Ok(false);
                 }
             }
             if f & 0x04 != 0 {
                 line.text(" seq ");
-                if f & 0x08 != 0 {
-                    if left < 8 {
-                        return Ok(false);
-                    }
-                    line.num(opt.u64_at(at)?);
-                    at += 8;
-                    left -= 8;
-                } else {
-                    if left < 4 {
-                        return Ok(false);
-                    }
-                    line.num(opt.u32_at(at)?);
-                    at += 4;
-                    left -= 4;
+                if !dss_number(line, opt, &mut at, &mut left, f & 0x08 != 0)? {
+                    return Ok(false);
                 }
                 if left < 4 {
                     return Ok(false);
@@ -243,5 +219,30 @@ pub(super) fn write_mptcp(line: &mut Line<'_>, opt: &[u8], flags: u8) -> Step<bo
         }
         _ => {}
     }
+    Ok(true)
+}
+
+/// A DSS option's data ACK or data sequence number at `*at`: eight bytes
+/// when `wide`, else four. Moves `at` past it and takes it from `left`;
+/// false (tcpdump's `[bad opt]`) when fewer bytes are left.
+fn dss_number(
+    line: &mut Line<'_>,
+    opt: &[u8],
+    at: &mut usize,
+    left: &mut usize,
+    wide: bool,
+) -> Step<bool> {
+    let size = if wide { 8 } else { 4 };
+    if *left < size {
+        return Ok(false);
+    }
+    let n = if wide {
+        opt.u64_at(*at)?
+    } else {
+        opt.u32_at(*at)?.into()
+    };
+    line.num(n);
+    *at += size;
+    *left -= size;
     Ok(true)
 }
