@@ -26,3 +26,22 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 cargo test --workspace --locked --no-fail-fast
+
+# The fuzz targets (fuzz/, a workspace of its own; docs/fuzzing.md), built on
+# stable without sanitizers, run once over their committed corpora: every
+# input must still pass its target's checks.
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings
+cargo build --release --locked --manifest-path fuzz/Cargo.toml
+scratch=$(mktemp -d)
+for target in options header frame capture dissect capi; do
+    log="$scratch/$target.log"
+    if ! fuzz/target/release/"$target" -runs=0 -artifact_prefix="$scratch/" \
+        fuzz/corpus/"$target" >"$log" 2>&1; then
+        cat "$log"
+        echo "fuzz target $target failed on its corpus" >&2
+        exit 1
+    fi
+    echo "fuzz corpus $target: $(grep -o 'Done [0-9]* runs' "$log")"
+done
+rm -rf "$scratch"

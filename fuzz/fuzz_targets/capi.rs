@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!tracker.is_null());
         while let Some(Ok(packet)) = reader.next_packet() {
             let (bytes, len) = (packet.data.as_ptr(), packet.data.len());
-            let link = u32::from(packet.link_type.0);
+            let link = packet.link_type.0;
             let mut frame = MaybeUninit::<synack_frame>::zeroed();
             let decoded = synack_frame_decode(link, bytes, len, frame.as_mut_ptr());
             assert!(
