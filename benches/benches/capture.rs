@@ -80,16 +80,19 @@ fn pcap_parser_read(bytes: &'static [u8]) {
     }
 }
 
-fn capture(c: &mut Criterion) {
+/// The fixture captures replayed in memory to at least `min_bytes`.
+fn replay(min_bytes: u64) -> Vec<u8> {
     let captures = corpus::load_fixtures().expect("the fixture captures");
     let config = ReplayConfig {
         min_packets: 0,
-        min_bytes: 4_000_000,
+        min_bytes,
         ..ReplayConfig::default()
     };
-    let bytes: &'static [u8] = corpus::replay_in_memory(&captures, &config)
-        .expect("a replay")
-        .leak();
+    corpus::replay_in_memory(&captures, &config).expect("a replay")
+}
+
+fn capture(c: &mut Criterion) {
+    let bytes: &'static [u8] = replay(4_000_000).leak();
     let mut group = c.benchmark_group("capture/read-4MB");
     group.sample_size(30);
     group.throughput(Throughput::Bytes(bytes.len() as u64));
@@ -108,13 +111,7 @@ fn capture(c: &mut Criterion) {
 
 /// The readers of a capture file, read and mapped.
 fn capture_file(c: &mut Criterion) {
-    let captures = corpus::load_fixtures().expect("the fixture captures");
-    let config = ReplayConfig {
-        min_packets: 0,
-        min_bytes: 16_000_000,
-        ..ReplayConfig::default()
-    };
-    let bytes = corpus::replay_in_memory(&captures, &config).expect("a replay");
+    let bytes = replay(16_000_000);
     let path = std::env::temp_dir().join(format!("synack-bench-{}.pcap", std::process::id()));
     std::fs::write(&path, &bytes).expect("a temporary file");
     // Read once, so that every reader finds it in the page cache.
