@@ -23,6 +23,7 @@ fn tcp_header(c: &mut Criterion) {
             };
         }
         parser!("synack", parsers::synack_tcp);
+        parser!("synack-for-loop", parsers::synack_tcp_stepped);
         parser!("etherparse", parsers::etherparse_tcp);
         parser!("smoltcp", parsers::smoltcp_tcp);
         parser!("pnet_packet", parsers::pnet_tcp);

@@ -39,7 +39,7 @@ use std::net::IpAddr;
 
 use synack_core::capture::LinkType;
 use synack_core::frame::{self, Decoded};
-use synack_core::tcp::{TcpHeader, TcpOption};
+use synack_core::tcp::{MalformedOption, TcpHeader, TcpOption};
 
 /// Where a `read_all` function puts what it reads.
 pub trait Sink {
@@ -101,15 +101,39 @@ fn put_addr(sink: &mut impl Sink, addr: IpAddr) {
     }
 }
 
-/// synack: [`TcpHeader::parse`] and a walk of [`TcpHeader::options`].
+/// synack: [`TcpHeader::parse`] and a walk of [`TcpHeader::options`] by
+/// internal iteration (`fold`), which reads Linux's common layouts in one
+/// step; the closure is marked `#[inline(always)]`, as a user's closure
+/// must be for the option kinds to be known where it runs.
 #[inline]
 pub fn synack_tcp<S: Sink>(bytes: &[u8], sink: &mut S) {
     let tcp = TcpHeader::parse(bytes, bytes.len()).expect("synack parses the input");
     synack_fields(&tcp, sink);
 }
 
+/// synack as [`synack_tcp`], with the options walked by a `for` loop
+/// (`next`, one option a step): what a user who writes the loop gets.
+#[inline]
+pub fn synack_tcp_stepped<S: Sink>(bytes: &[u8], sink: &mut S) {
+    let tcp = TcpHeader::parse(bytes, bytes.len()).expect("synack parses the input");
+    synack_header_fields(&tcp, sink);
+    for option in tcp.options() {
+        synack_option(option, sink);
+    }
+}
+
 #[inline(always)]
 fn synack_fields<S: Sink>(tcp: &TcpHeader<'_>, sink: &mut S) {
+    synack_header_fields(tcp, sink);
+    tcp.options().fold(
+        (),
+        #[inline(always)]
+        |(), option| synack_option(option, sink),
+    );
+}
+
+#[inline(always)]
+fn synack_header_fields<S: Sink>(tcp: &TcpHeader<'_>, sink: &mut S) {
     sink.put(u64::from(tcp.src_port()));
     sink.put(u64::from(tcp.dst_port()));
     sink.put(u64::from(tcp.seq()));
@@ -121,28 +145,33 @@ fn synack_fields<S: Sink>(tcp: &TcpHeader<'_>, sink: &mut S) {
     sink.put(u64::from(tcp.window()));
     sink.put(u64::from(tcp.checksum()));
     sink.put(u64::from(tcp.urgent_ptr()));
-    for option in tcp.options() {
-        let option = option.expect("synack reads every option");
-        if option == TcpOption::Eol {
-            break;
-        }
-        sink.put(u64::from(option.kind()));
-        match option {
-            TcpOption::Mss(v) => sink.put(u64::from(v)),
-            TcpOption::WindowScale(s) => sink.put(u64::from(s)),
-            TcpOption::Nop | TcpOption::SackPermitted => {}
-            TcpOption::Sack(blocks) => {
-                for (left, right) in blocks.iter() {
-                    sink.put(u64::from(left));
-                    sink.put(u64::from(right));
-                }
+}
+
+/// One item of synack's option walk; EOL, the walk's last item, gives
+/// nothing. Inlined wherever the walk yields an item, so that the match
+/// folds where the option's kind is known.
+#[inline(always)]
+fn synack_option<S: Sink>(option: Result<TcpOption<'_>, MalformedOption>, sink: &mut S) {
+    let option = option.expect("synack reads every option");
+    if option == TcpOption::Eol {
+        return;
+    }
+    sink.put(u64::from(option.kind()));
+    match option {
+        TcpOption::Mss(v) => sink.put(u64::from(v)),
+        TcpOption::WindowScale(s) => sink.put(u64::from(s)),
+        TcpOption::Nop | TcpOption::SackPermitted => {}
+        TcpOption::Sack(blocks) => {
+            for (left, right) in blocks.iter() {
+                sink.put(u64::from(left));
+                sink.put(u64::from(right));
             }
-            TcpOption::Timestamps { tsval, tsecr } => {
-                sink.put(u64::from(tsval));
-                sink.put(u64::from(tsecr));
-            }
-            other => sink.put(other.len() as u64),
         }
+        TcpOption::Timestamps { tsval, tsecr } => {
+            sink.put(u64::from(tsval));
+            sink.put(u64::from(tsecr));
+        }
+        other => sink.put(other.len() as u64),
     }
 }
 
@@ -433,8 +462,9 @@ mod tests {
 
     type Recorder = fn(&[u8], &mut Vec<u64>);
 
-    const TCP: [(&str, Recorder); 5] = [
+    const TCP: [(&str, Recorder); 6] = [
         ("synack", synack_tcp::<Vec<u64>>),
+        ("synack-for-loop", synack_tcp_stepped::<Vec<u64>>),
         ("etherparse", etherparse_tcp::<Vec<u64>>),
         ("smoltcp", smoltcp_tcp::<Vec<u64>>),
         ("pnet_packet", pnet_tcp::<Vec<u64>>),

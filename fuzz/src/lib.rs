@@ -254,6 +254,17 @@ pub fn check_options_both_ways(options: &[u8]) {
     let whole = check_options(options, false);
     let cut = check_options(options, true);
     assert_eq!(whole, cut);
+    for walk in [OptionIter::new(options), OptionIter::new_cut(options)] {
+        let stepped: Vec<_> = walk.clone().by_ref().collect();
+        let folded = walk.fold(Vec::new(), |mut items, item| {
+            items.push(item);
+            items
+        });
+        assert_eq!(
+            stepped, folded,
+            "internal iteration must give `next`'s items"
+        );
+    }
     for (w, c) in OptionIter::new(options).zip(OptionIter::new_cut(options)) {
         match (w, c) {
             (Err(w), Err(c)) if w != c => {

@@ -452,6 +452,53 @@ impl<'a> Iterator for OptionIter<'a> {
         };
         Some(Ok(option))
     }
+    /// Internal iteration (`for_each`, `fold` and what builds on them): the
+    /// same items as `next`, with the two layouts Linux sends on nearly
+    /// every segment read in one step each, so that `f` is called with each
+    /// option's kind known where it is inlined. (Linux's own option parser
+    /// takes the same shortcut for NOP, NOP, timestamps:
+    /// `tcp_parse_aligned_timestamp`.)
+    #[inline]
+    fn fold<B, F>(mut self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, Item<'a>) -> B,
+    {
+        let mut acc = init;
+        match *self.rest {
+            // The handshake: MSS, SACK-permitted, timestamps, NOP, window scale.
+            [2, 4, m0, m1, 4, 2, 8, 10, a0, a1, a2, a3, b0, b1, b2, b3, 1, 3, 3, shift, ref after @ ..] =>
+            {
+                self.rest = after;
+                acc = f(acc, Ok(TcpOption::Mss(u16::from_be_bytes([m0, m1]))));
+                acc = f(acc, Ok(TcpOption::SackPermitted));
+                acc = f(acc, Ok(timestamps([a0, a1, a2, a3], [b0, b1, b2, b3])));
+                acc = f(acc, Ok(TcpOption::Nop));
+                acc = f(acc, Ok(TcpOption::WindowScale(shift)));
+            }
+            // Every segment after it: NOP, NOP, timestamps.
+            [1, 1, 8, 10, a0, a1, a2, a3, b0, b1, b2, b3, ref after @ ..] => {
+                self.rest = after;
+                acc = f(acc, Ok(TcpOption::Nop));
+                acc = f(acc, Ok(TcpOption::Nop));
+                acc = f(acc, Ok(timestamps([a0, a1, a2, a3], [b0, b1, b2, b3])));
+            }
+            _ => {}
+        }
+        // The rest one option a step (a `for` loop calls `next`).
+        for item in self {
+            acc = f(acc, item);
+        }
+        acc
+    }
+}
+
+/// The timestamps option from its two values' bytes.
+#[inline(always)]
+fn timestamps(tsval: [u8; 4], tsecr: [u8; 4]) -> TcpOption<'static> {
+    TcpOption::Timestamps {
+        tsval: u32::from_be_bytes(tsval),
+        tsecr: u32::from_be_bytes(tsecr),
+    }
 }
 
 /// Decodes the value of an option whose length byte has been checked against
@@ -835,13 +882,70 @@ mod tests {
                 } else {
                     OptionIter::new(&bytes)
                 };
+                let (folded, _) = folded_and_stepped(walk.clone());
                 let items: Vec<_> = walk.by_ref().collect();
+                assert_eq!(folded, items, "{bytes:?} cut {cut}");
                 let (general, padding) = general_walk(&bytes, cut);
                 assert_eq!(items, general, "{bytes:?} cut {cut}");
                 assert_eq!(walk.padding_seen(), padding, "{bytes:?} cut {cut}");
                 assert_eq!(walk.next(), None, "{bytes:?} cut {cut}");
             }
         }
+    }
+
+    /// The items of `walk` by internal iteration (`fold`) and by `next`.
+    fn folded_and_stepped(walk: OptionIter<'_>) -> (Vec<Item<'_>>, Vec<Item<'_>>) {
+        let stepped = walk.clone().by_ref().collect();
+        let folded = walk.fold(Vec::new(), |mut items, item| {
+            items.push(item);
+            items
+        });
+        (folded, stepped)
+    }
+
+    #[test]
+    fn internal_iteration_gives_the_items_of_next() {
+        // `fold` reads Linux's two layouts in one step each. From every
+        // byte of each layout changed to every value, cut to every length,
+        // and followed by options (right, malformed or cut), it must give
+        // `next`'s items: the shortcut may only be taken where `next` would
+        // read the same options.
+        let layouts: [&[u8]; 2] = [
+            &[
+                2, 4, 5, 180, 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 3, 7,
+            ],
+            &[1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8],
+        ];
+        let tails: [&[u8]; 6] = [
+            &[],
+            &[1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2],
+            &[0, 9],
+            &[3, 3],
+            &[2, 9, 1],
+            &[9],
+        ];
+        for layout in layouts {
+            for at in 0..layout.len() {
+                for value in 0..=255u8 {
+                    let mut changed = layout.to_vec();
+                    changed[at] = value;
+                    for tail in tails {
+                        let bytes = [&changed[..], tail].concat();
+                        for cut_at in [bytes.len(), layout.len() - 1, at] {
+                            let bytes = &bytes[..cut_at];
+                            for walk in [OptionIter::new(bytes), OptionIter::new_cut(bytes)] {
+                                let (folded, stepped) = folded_and_stepped(walk);
+                                assert_eq!(folded, stepped, "{bytes:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // And the layouts themselves are read as `next` reads them.
+        let (folded, _) = folded_and_stepped(OptionIter::new(layouts[0]));
+        assert_eq!(folded, walk(layouts[0]));
+        assert_eq!(folded.len(), 5);
     }
 
     #[test]
