@@ -243,6 +243,28 @@ impl std::error::Error for MalformedOption {}
 /// timestamps) are each read in one step, kind and length matched together;
 /// the walk ends (and `rest` is emptied) at EOL, at an option whose length
 /// cannot be trusted, and at the end of the bytes.
+///
+/// Internal iteration (`for_each`, `fold`) gives the same items and reads
+/// the two layouts Linux sends on nearly every segment (the handshake's
+/// MSS, SACK-permitted, timestamps, NOP, window scale; and NOP, NOP,
+/// timestamps) in one step each. Given to `fold` and marked
+/// `#[inline(always)]`, a closure is inlined for each option, and its match
+/// on the option folds away there:
+///
+/// ```
+/// use synack_core::tcp::{OptionIter, TcpOption};
+///
+/// let syn = [2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7];
+/// let mss = OptionIter::new(&syn).fold(
+///     None,
+///     #[inline(always)]
+///     |mss, item| match item {
+///         Ok(TcpOption::Mss(v)) => Some(v),
+///         _ => mss,
+///     },
+/// );
+/// assert_eq!(mss, Some(1460));
+/// ```
 #[derive(Clone, Debug)]
 pub struct OptionIter<'a> {
     /// The options not walked yet; empty once the walk has ended.
