@@ -474,6 +474,7 @@ impl<'a> Iterator for OptionIter<'a> {
         };
         Some(Ok(option))
     }
+
     /// Internal iteration (`for_each`, `fold` and what builds on them): the
     /// same items as `next`, with the two layouts Linux sends on nearly
     /// every segment read in one step each, so that `f` is called with each
@@ -915,7 +916,8 @@ mod tests {
         }
     }
 
-    /// The items of `walk` by internal iteration (`fold`) and by `next`.
+    /// The items of `walk` by internal iteration (`fold`) and by `next` (a
+    /// `&mut` walk's `collect` steps by `next` whatever `Vec` does).
     fn folded_and_stepped(walk: OptionIter<'_>) -> (Vec<Item<'_>>, Vec<Item<'_>>) {
         let stepped = walk.clone().by_ref().collect();
         let folded = walk.fold(Vec::new(), |mut items, item| {
@@ -927,11 +929,12 @@ mod tests {
 
     #[test]
     fn internal_iteration_gives_the_items_of_next() {
-        // `fold` reads Linux's two layouts in one step each. From every
-        // byte of each layout changed to every value, cut to every length,
-        // and followed by options (right, malformed or cut), it must give
-        // `next`'s items: the shortcut may only be taken where `next` would
-        // read the same options.
+        // `fold` reads Linux's two layouts in one step each. With every
+        // byte of each layout changed to every value, followed by options
+        // (right, malformed or none), and whole or cut (just before the
+        // layout's end, or at the changed byte), it must give `next`'s
+        // items: the shortcut may only be taken where `next` would read the
+        // same options.
         let layouts: [&[u8]; 2] = [
             &[
                 2, 4, 5, 180, 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 3, 7,
