@@ -426,10 +426,7 @@ impl<'a> Iterator for OptionIter<'a> {
             }
             (8, &[_, 10, a0, a1, a2, a3, b0, b1, b2, b3, ref after @ ..]) => {
                 self.rest = after;
-                TcpOption::Timestamps {
-                    tsval: u32::from_be_bytes([a0, a1, a2, a3]),
-                    tsecr: u32::from_be_bytes([b0, b1, b2, b3]),
-                }
+                timestamps([a0, a1, a2, a3], [b0, b1, b2, b3])
             }
             (2, &[_, 4, hi, lo, ref after @ ..]) => {
                 self.rest = after;
@@ -538,10 +535,7 @@ fn typed(kind: u8, value: &[u8]) -> Option<TcpOption<'_>> {
         (5, _) if matches!(value.len(), 8 | 16 | 24 | 32) => {
             TcpOption::Sack(SackBlocks { raw: value })
         }
-        (8, &[a0, a1, a2, a3, b0, b1, b2, b3]) => TcpOption::Timestamps {
-            tsval: u32::from_be_bytes([a0, a1, a2, a3]),
-            tsecr: u32::from_be_bytes([b0, b1, b2, b3]),
-        },
+        (8, &[a0, a1, a2, a3, b0, b1, b2, b3]) => timestamps([a0, a1, a2, a3], [b0, b1, b2, b3]),
         (19, _) => TcpOption::Md5Signature(value.try_into().ok()?),
         (28, &[hi, lo]) => {
             let raw = u16::from_be_bytes([hi, lo]);
